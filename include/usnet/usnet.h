@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * usnet.h - the native API of usnet, a user-space TCP/IP stack.
+ *
+ * A struct usn_stack is one instance of the stack: one device, one address,
+ * driven by one thread that calls usn_stack_poll() in its loop. Sockets are
+ * small integers ("socket descriptors") private to a stack; they are not
+ * kernel file descriptors. Every call returns 0 or a positive value on
+ * success and a negative errno value on failure, as the kernel's system calls
+ * do (-EAGAIN, -EADDRINUSE, ...). Nothing here is thread-safe: one stack, one
+ * thread.
+ *
+ * Readiness: usn_stack_poll() processes traffic and timers and returns the
+ * number of sockets whose readiness changed; usn_events() hands them out.
+ * Readiness is edge-like: a socket is reported when it becomes readable or
+ * writable; the application reads (or writes) until -EAGAIN.
+ */
+#ifndef USNET_USNET_H
+#define USNET_USNET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define USNET_API __attribute__((visibility("default")))
+
+struct usn_stack;
+
+/* An address with its family, so IPv6 fits later without a new signature.
+ * Fields are host order. */
+struct usn_addr {
+	sa_family_t family; /* AF_INET */
+	uint16_t port;
+	union {
+		uint32_t v4;
+		uint8_t v6[16];
+	} ip;
+};
+
+/* "A.B.C.D" or "A.B.C.D:PORT" into *ret (port 0 when absent); -EINVAL. */
+USNET_API int usn_addr_parse(const char *s, struct usn_addr *ret);
+/* "A.B.C.D:PORT" (or without ":PORT" when port is 0) into buf. */
+USNET_API const char *usn_addr_format(const struct usn_addr *a, char *buf, size_t len);
+static inline struct usn_addr usn_addr_v4(uint32_t ip, uint16_t port)
+{
+	struct usn_addr a = {0};
+	a.family = AF_INET;
+	a.port = port;
+	a.ip.v4 = ip;
+	return a;
+}
+
+/* ---- the stack ---- */
+
+struct usn_config {
+	char dev[128];        /* "tap:NAME"; empty: no device (attached later) */
+	uint32_t addr;        /* our IPv4 address, host order */
+	uint8_t prefix_len;   /* on-link prefix */
+	uint32_t gw;          /* default gateway, 0 for none */
+	char pcap[256];       /* write a pcap of all traffic here; "" for none */
+	uint64_t seed;        /* random seed; 0 draws one from the OS */
+	uint32_t nbufs;       /* packet buffers; 0 for the default (16384) */
+	int log_level;        /* 0 err, 1 warn (default), 2 info, 3 debug */
+	int virtual_time;     /* simulator: time moves only by usn_stack_set_time */
+};
+
+USNET_API void usn_config_init(struct usn_config *cfg);
+/* Sets one option by name, as the command line (--NAME VALUE) or a config
+ * file would: "dev", "addr" (A.B.C.D/LEN), "gw", "pcap", "seed", "nbufs",
+ * "log-level". Returns 0, -ENOENT for an unknown name, or -EINVAL with a
+ * message in err. */
+USNET_API int usn_config_set(struct usn_config *cfg, const char *name, const char *value, char *err,
+			     size_t errlen);
+/* The usage text for the common options, for --help. */
+USNET_API const char *usn_config_usage(void);
+
+/* Creates a stack and opens its device. Returns 0 or -errno with a message
+ * in err (e.g. why the TAP could not be opened). */
+USNET_API int usn_stack_create(const struct usn_config *cfg, struct usn_stack **ret, char *err,
+			       size_t errlen);
+USNET_API void usn_stack_destroy(struct usn_stack *s);
+
+/* Receives and processes frames, runs due timers and sends what is queued.
+ * When there is nothing to do it sleeps on the device for at most timeout_ms
+ * (-1: until traffic or the next timer), so an idle stack uses no CPU.
+ * Returns the number of readiness events waiting for usn_events(), or
+ * -EINTR when a signal interrupted the sleep. */
+USNET_API int usn_stack_poll(struct usn_stack *s, int timeout_ms);
+/* The descriptor the stack sleeps on (-1 when none), and the time in ms until
+ * its next timer (-1 when none), for applications with their own loop. */
+USNET_API int usn_stack_fd(const struct usn_stack *s);
+USNET_API int usn_stack_timeout_ms(const struct usn_stack *s);
+
+/* Counters, like netstat -s. usn_stack_counter() looks one up by name
+ * ("IP_DROP_BAD_CSUM"); -ENOENT when there is no such counter. */
+USNET_API int usn_stack_counter(const struct usn_stack *s, const char *name, uint64_t *ret);
+/* Prints all counters grouped by protocol (only non-zero ones unless all). */
+USNET_API void usn_stack_print_counters(const struct usn_stack *s, void *file, int all);
+
+/* ---- readiness ---- */
+
+#define USN_EV_IN 0x001u
+#define USN_EV_OUT 0x004u
+#define USN_EV_ERR 0x008u
+#define USN_EV_HUP 0x010u
+
+struct usn_event {
+	int sd;
+	uint32_t events; /* USN_EV_* as of now */
+	void *udata;
+};
+
+/* Up to max sockets whose readiness changed since they were last reported;
+ * returns how many were stored. */
+USNET_API int usn_events(struct usn_stack *s, struct usn_event *ret_ev, int max);
+/* Current readiness of one socket (USN_EV_*), or -EBADF. */
+USNET_API int usn_socket_poll(struct usn_stack *s, int sd);
+USNET_API int usn_socket_set_udata(struct usn_stack *s, int sd, void *udata);
+
+/* ---- sockets ---- */
+
+#define USN_SOCK_DGRAM 2 /* UDP */
+
+#define USN_MSG_PEEK 0x02
+#define USN_MSG_TRUNC 0x20 /* recv: return the datagram's real length */
+
+/* A new socket of `type`; returns its descriptor or -errno
+ * (-EPROTONOSUPPORT for a type this build does not have, -EMFILE). */
+USNET_API int usn_socket(struct usn_stack *s, int type);
+/* Binds to a local address (ours or 0.0.0.0) and port (0: an ephemeral one).
+ * -EADDRNOTAVAIL, -EADDRINUSE, -EINVAL (already bound), -EAFNOSUPPORT. */
+USNET_API int usn_bind(struct usn_stack *s, int sd, const struct usn_addr *local);
+/* UDP: sets the default destination and filters received datagrams to it. */
+USNET_API int usn_connect(struct usn_stack *s, int sd, const struct usn_addr *remote);
+/* Sends one datagram (binding an ephemeral port first if needed); returns
+ * len. -EMSGSIZE over 65507 bytes, -EDESTADDRREQ, -ENETUNREACH, -ENOBUFS. */
+USNET_API ssize_t usn_sendto(struct usn_stack *s, int sd, const void *buf, size_t len, int flags,
+			     const struct usn_addr *to);
+/* Receives one datagram; returns its length (truncated to len, or its full
+ * length with USN_MSG_TRUNC) or -EAGAIN when none is queued. */
+USNET_API ssize_t usn_recvfrom(struct usn_stack *s, int sd, void *buf, size_t len, int flags,
+			       struct usn_addr *ret_from);
+USNET_API int usn_getsockname(struct usn_stack *s, int sd, struct usn_addr *ret);
+USNET_API int usn_close(struct usn_stack *s, int sd);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pool.h - packet buffers carved from one mapping and named by 32-bit index.
+ *
+ * A pool is a single region of `count` slots of `buf_size` bytes (huge pages
+ * when the system has them, else normal pages), plus a metadata array and a
+ * LIFO free stack of indices. Indices, not pointers, name buffers so that the
+ * region can later be shared (daemon, AF_XDP UMEM, DPDK mempool). A buffer
+ * holds one frame or fragment: data starts at meta.off (after headroom) and
+ * is meta.len bytes long; buffers chain through meta.next to carry a
+ * datagram larger than one buffer (reassembly, fragmentation).
+ * Not thread-safe: a pool belongs to one stack.
+ */
+#ifndef USN_POOL_H
+#define USN_POOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define USN_BUF_NONE UINT32_MAX
+
+struct usn_buf_meta {
+	uint32_t next;  /* next buffer of a chain or queue, or USN_BUF_NONE */
+	uint32_t off;   /* data offset inside the slot */
+	uint32_t len;   /* data length */
+	uint32_t flags; /* USN_BUF_F_* */
+	uint64_t aux;   /* owner-defined (fragment offset, timestamp, ...) */
+};
+
+#define USN_BUF_F_ALLOCATED 0x1u /* set while allocated; catches double free */
+
+struct usn_pool {
+	uint8_t *base;
+	size_t region_len;
+	bool huge;               /* region is backed by huge pages */
+	struct usn_buf_meta *meta;
+	uint32_t *free_stack;
+	uint32_t nfree;
+	uint32_t count;
+	uint32_t buf_size;
+	uint32_t headroom;
+};
+
+/* 0 or -errno (-EINVAL for impossible sizes, -ENOMEM). */
+int usn_pool_init(struct usn_pool *p, uint32_t count, uint32_t buf_size, uint32_t headroom);
+void usn_pool_fini(struct usn_pool *p);
+
+/* A fresh buffer: off = headroom, len = 0, next = NONE, aux = 0; or
+ * USN_BUF_NONE when the pool is empty. */
+uint32_t usn_buf_alloc(struct usn_pool *p);
+void usn_buf_free(struct usn_pool *p, uint32_t idx);
+/* Frees every buffer of a chain linked by meta.next. */
+void usn_buf_free_chain(struct usn_pool *p, uint32_t head);
+
+static inline uint32_t usn_pool_in_use(const struct usn_pool *p)
+{
+	return p->count - p->nfree;
+}
+static inline struct usn_buf_meta *usn_buf_meta(struct usn_pool *p, uint32_t idx)
+{
+	return &p->meta[idx];
+}
+static inline uint8_t *usn_buf_slot(struct usn_pool *p, uint32_t idx)
+{
+	return p->base + (size_t)idx * p->buf_size;
+}
+static inline uint8_t *usn_buf_data(struct usn_pool *p, uint32_t idx)
+{
+	return usn_buf_slot(p, idx) + p->meta[idx].off;
+}
+static inline uint32_t usn_buf_len(const struct usn_pool *p, uint32_t idx)
+{
+	return p->meta[idx].len;
+}
+/* Bytes free after the data. */
+static inline uint32_t usn_buf_tailroom(const struct usn_pool *p, uint32_t idx)
+{
+	return p->buf_size - p->meta[idx].off - p->meta[idx].len;
+}
+/* Grows the data by n bytes at the front (into headroom); returns the new
+ * data start or NULL when the headroom is too small. */
+uint8_t *usn_buf_push(struct usn_pool *p, uint32_t idx, uint32_t n);
+/* Removes n bytes from the front; NULL when len < n. */
+uint8_t *usn_buf_pull(struct usn_pool *p, uint32_t idx, uint32_t n);
+/* Grows the data by n bytes at the end; returns a pointer to the new bytes,
+ * NULL when the tailroom is too small. */
+uint8_t *usn_buf_put(struct usn_pool *p, uint32_t idx, uint32_t n);
+/* Shortens the data to len bytes; -EINVAL when len > current length. */
+int usn_buf_trim(struct usn_pool *p, uint32_t idx, uint32_t len);
+/* Total data bytes of a chain. */
+size_t usn_buf_chain_len(const struct usn_pool *p, uint32_t head);
+/* Copies up to len bytes of a chain, starting `off` bytes into it, to dst;
+ * returns the number copied. */
+size_t usn_buf_chain_copy(struct usn_pool *p, uint32_t head, size_t off, void *dst, size_t len);
+/* Whether idx names a buffer of this pool that is currently allocated. */
+bool usn_buf_valid(const struct usn_pool *p, uint32_t idx);
+
+#endif

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dev.c - opening a device from a command-line spec ("tap:usnt0") and the
+ * common destroy entry point. It only dispatches on the kind before the
+ * colon; each backend parses its own argument. It is not where devices are
+ * implemented (dev_tap.c, dev_mem.c) and it implements no RFC: devices move
+ * opaque Ethernet frames. In-memory devices cannot be opened from a spec:
+ * they come in pairs from usn_memlink_create().
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dev.h"
+#include "dev_tap.h"
+#include "util.h"
+
+#define USN_DEV_KINDS_HELP "known kinds: tap:NAME (in-memory links are made by usn_memlink_create)"
+
+void usn_dev_destroy(struct usn_dev *d)
+{
+	if (!d)
+		return;
+	if (d->ops && d->ops->destroy)
+		d->ops->destroy(d);
+}
+
+int usn_dev_open(const char *spec, struct usn_pool *pool, struct usn_dev **ret, char *err, size_t errlen)
+{
+	const char *colon;
+	size_t kind_len;
+
+	if (!err)
+		errlen = 0; /* snprintf(NULL, 0, ...) writes nothing */
+	else if (errlen)
+		err[0] = '\0';
+	*ret = NULL;
+	if (!spec || !pool) {
+		snprintf(err, errlen, "no device given; %s", USN_DEV_KINDS_HELP);
+		return -EINVAL;
+	}
+	colon = strchr(spec, ':');
+	kind_len = colon ? (size_t)(colon - spec) : strlen(spec);
+
+	if (kind_len == 3 && strncmp(spec, "tap", 3) == 0) {
+		if (!colon || colon[1] == '\0') {
+			snprintf(err, errlen, "device '%s': tap needs an interface name, as in tap:usnt0", spec);
+			return -EINVAL;
+		}
+		return usn_dev_tap_open(colon + 1, pool, ret, err, errlen);
+	}
+	if (kind_len == 3 && strncmp(spec, "mem", 3) == 0) {
+		snprintf(err, errlen,
+			 "device '%s': in-memory links cannot be opened by name, they are made in pairs by usn_memlink_create",
+			 spec);
+		return -EINVAL;
+	}
+	snprintf(err, errlen, "device '%s': unknown kind '%.*s'; %s", spec, (int)USN_MIN(kind_len, (size_t)32), spec,
+		 USN_DEV_KINDS_HELP);
+	return -EINVAL;
+}

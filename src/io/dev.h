@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dev.h - the packet I/O backend vtable. A device moves whole Ethernet frames
+ * (without FCS) between a stack's buffer pool and the world, in batches.
+ * Devices never look inside a frame and never read a clock: the stack passes
+ * its time in. Backends: tap (dev_tap.c), in-memory link (dev_mem.c).
+ */
+#ifndef USN_DEV_H
+#define USN_DEV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pool.h"
+
+struct usn_dev;
+
+/* Offloads a device has (later: checksum, TSO through virtio-net headers). */
+#define USN_DEV_OFF_RX_CSUM 0x1u /* device verified L3/L4 checksums */
+#define USN_DEV_OFF_TX_CSUM 0x2u
+
+struct usn_dev_stats {
+	uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
+	uint64_t rx_errors, tx_errors; /* system call or link failures */
+	uint64_t rx_drop_nobuf;        /* frames lost: pool empty */
+	uint64_t rx_drop_oversize;     /* frames lost: larger than a buffer */
+	uint64_t tx_drop;              /* frames not sent: queue full, too big */
+};
+
+struct usn_dev_ops {
+	const char *kind; /* "tap", "mem" */
+	/* Receives up to max frames into buffers it allocates from dev->pool;
+	 * stores their indices in ret_bufs and returns how many (0 when none),
+	 * or a negative errno when the device is gone. */
+	int (*rx_burst)(struct usn_dev *dev, uint32_t *ret_bufs, int max, uint64_t now);
+	/* Takes ownership of n frames and sends them; every buffer is freed (or
+	 * moved) by the device whether it was sent or dropped (tx_drop). Returns
+	 * the number sent. */
+	int (*tx_burst)(struct usn_dev *dev, const uint32_t *bufs, int n, uint64_t now);
+	/* A descriptor that becomes readable when rx_burst has work, or -1
+	 * (in-memory link: the simulator drives it). */
+	int (*wait_fd)(struct usn_dev *dev);
+	/* Earliest time a frame can next arrive without outside input, or
+	 * UINT64_MAX (frames in flight on an in-memory link). */
+	uint64_t (*next_rx_time)(struct usn_dev *dev);
+	void (*destroy)(struct usn_dev *dev);
+};
+
+struct usn_dev {
+	const struct usn_dev_ops *ops;
+	struct usn_pool *pool;
+	char name[32];       /* interface or link name */
+	uint32_t mtu;        /* IP MTU of the link (1500 by default) */
+	uint32_t offloads;   /* USN_DEV_OFF_* */
+	struct usn_dev_stats stats;
+};
+
+static inline int usn_dev_rx_burst(struct usn_dev *d, uint32_t *bufs, int max, uint64_t now)
+{
+	return d->ops->rx_burst(d, bufs, max, now);
+}
+static inline int usn_dev_tx_burst(struct usn_dev *d, const uint32_t *bufs, int n, uint64_t now)
+{
+	return d->ops->tx_burst(d, bufs, n, now);
+}
+static inline int usn_dev_wait_fd(struct usn_dev *d)
+{
+	return d->ops->wait_fd ? d->ops->wait_fd(d) : -1;
+}
+static inline uint64_t usn_dev_next_rx_time(struct usn_dev *d)
+{
+	return d->ops->next_rx_time ? d->ops->next_rx_time(d) : UINT64_MAX;
+}
+void usn_dev_destroy(struct usn_dev *d);
+
+/* Opens a device from a spec such as "tap:usnt0". Returns 0 or -errno
+ * (-EINVAL for an unknown kind, with a message in err[errlen]). */
+int usn_dev_open(const char *spec, struct usn_pool *pool, struct usn_dev **ret, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stack.c - creating a stack and running its loop.
+ *
+ * The loop is run-to-completion: receive a batch of frames and process each
+ * fully, run the timers that are due, send what was queued. When a pass
+ * finds no work the loop sleeps in poll(2) on the device's descriptor until
+ * traffic arrives or the next timer is due, so an idle stack uses no CPU.
+ * In virtual time (the simulator) it never sleeps and the clock moves only
+ * through usn_stack_set_time().
+ */
+#include <errno.h>
+#include <poll.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stack.h"
+#include "usnet/usnet.h"
+#include "util.h"
+
+#define USN_TICK_NS USN_NSEC_PER_MSEC
+#define USN_RX_BATCHES_PER_PASS 4 /* bounds the time between timer runs */
+
+static void stack_notify(void *upper, int sd, uint32_t events)
+{
+	(void)events;
+	usn_sock_mark_ready(upper, sd);
+}
+
+void usn_stack_attach_dev(struct usn_stack *s, struct usn_dev *dev, const uint8_t *mac)
+{
+	s->dev = dev;
+	s->ip.dev = dev;
+	if (mac)
+		memcpy(s->ip.mac, mac, sizeof(s->ip.mac));
+	uint32_t mtu = dev->mtu ? dev->mtu : 1500;
+	if (mtu < 68) /* RFC 791 §3.2: every host must take 68 bytes */
+		mtu = 68;
+	if (mtu > 65535)
+		mtu = 65535;
+	s->ip.mtu = (uint16_t)mtu;
+	usn_arp_announce(&s->ip);
+}
+
+int usn_stack_create(const struct usn_config *cfg, struct usn_stack **ret, char *err, size_t errlen)
+{
+	if (errlen)
+		err[0] = '\0';
+	if (sodium_init() < 0) {
+		snprintf(err, errlen, "libsodium failed to initialise");
+		return -EIO;
+	}
+	if (cfg->addr == 0) {
+		snprintf(err, errlen, "no address: give --addr A.B.C.D/LEN");
+		return -EINVAL;
+	}
+	struct usn_stack *s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	s->virtual_time = cfg->virtual_time != 0;
+	uint64_t seed = cfg->seed;
+	if (seed == 0)
+		randombytes_buf(&seed, sizeof(seed));
+	usn_rand_seed(&s->rand, seed);
+	/* A seeded stack is reproducible to its secret, so the simulator can
+	 * replay a run; otherwise the secret comes from the OS. */
+	if (cfg->seed)
+		usn_rand_bytes(&s->rand, s->secret, sizeof(s->secret));
+	else
+		randombytes_buf(s->secret, sizeof(s->secret));
+	s->now = s->virtual_time ? 0 : usn_clock_mono_ns();
+	usn_wheel_init(&s->wheel, s->now, USN_TICK_NS);
+	usn_log_init(&s->log, "usnet", (enum usn_log_level)cfg->log_level);
+	uint32_t nbufs = cfg->nbufs ? cfg->nbufs : USN_DEFAULT_NBUFS;
+	int rc = usn_pool_init(&s->pool, nbufs, USN_BUF_SIZE, USN_BUF_HEADROOM);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot allocate %u packet buffers: %s", nbufs, strerror(-rc));
+		free(s);
+		return rc;
+	}
+	if (cfg->pcap[0]) {
+		rc = usn_pcap_open(cfg->pcap, 65535, &s->pcap, err, errlen);
+		if (rc < 0) {
+			usn_pool_fini(&s->pool);
+			free(s);
+			return rc;
+		}
+	}
+	s->free_head = s->ready_head = s->ready_tail = -1;
+
+	struct usn_ip *ip = &s->ip;
+	ip->pool = &s->pool;
+	ip->ctr = &s->ctr;
+	ip->rand = &s->rand;
+	ip->wheel = &s->wheel;
+	ip->log = &s->log;
+	ip->now = &s->now;
+	ip->pcap = s->pcap;
+	ip->pcap_time_offset = s->virtual_time ? 0 : (int64_t)(usn_clock_real_ns() - usn_clock_mono_ns());
+	ip->upper = s;
+	ip->notify = stack_notify;
+	ip->addr = cfg->addr;
+	ip->mask = cfg->prefix_len ? ~0u << (32 - cfg->prefix_len) : 0;
+	ip->gw = cfg->gw;
+	ip->mtu = 1500;
+	/* A random locally administered unicast MAC (IEEE 802 U/L bit). */
+	usn_rand_bytes(&s->rand, ip->mac, sizeof(ip->mac));
+	ip->mac[0] = (uint8_t)((ip->mac[0] & 0xfe) | 0x02);
+	usn_ip_init(ip);
+
+	if (cfg->dev[0]) {
+		struct usn_dev *dev;
+		rc = usn_dev_open(cfg->dev, &s->pool, &dev, err, errlen);
+		if (rc < 0) {
+			usn_stack_destroy(s);
+			return rc;
+		}
+		usn_stack_attach_dev(s, dev, NULL);
+		usn_ip_flush(ip);
+	}
+	*ret = s;
+	return 0;
+}
+
+void usn_stack_destroy(struct usn_stack *s)
+{
+	if (!s)
+		return;
+	usn_sock_table_fini(s);
+	usn_ip_fini(&s->ip);
+	if (s->dev)
+		usn_dev_destroy(s->dev);
+	if (s->pcap)
+		usn_pcap_close(s->pcap);
+	usn_pool_fini(&s->pool);
+	sodium_memzero(s->secret, sizeof(s->secret));
+	free(s);
+}
+
+void usn_stack_set_time(struct usn_stack *s, uint64_t now)
+{
+	if (now > s->now)
+		s->now = now;
+}
+
+uint64_t usn_stack_next_timer(const struct usn_stack *s)
+{
+	return usn_wheel_next_expiry(&s->wheel);
+}
+
+int usn_stack_run(struct usn_stack *s)
+{
+	if (!s->virtual_time)
+		s->now = usn_clock_mono_ns();
+	int total = 0;
+	if (s->dev) {
+		uint32_t bufs[USN_RX_BATCH];
+		for (int pass = 0; pass < USN_RX_BATCHES_PER_PASS; pass++) {
+			int n = usn_dev_rx_burst(s->dev, bufs, USN_RX_BATCH, s->now);
+			if (n < 0) {
+				USN_CTR_INC(&s->ctr, DEV_RX_ERRORS);
+				usn_log_msg(&s->log, s->now, USN_LOG_ERR, "device receive failed: %s", strerror(-n));
+				break;
+			}
+			for (int i = 0; i < n; i++)
+				usn_ip_eth_input(&s->ip, bufs[i]);
+			total += n;
+			if (n < USN_RX_BATCH)
+				break;
+		}
+	}
+	usn_wheel_advance(&s->wheel, s->now);
+	usn_ip_flush(&s->ip);
+	return total;
+}
+
+int usn_stack_fd(const struct usn_stack *s)
+{
+	return s->dev ? usn_dev_wait_fd(s->dev) : -1;
+}
+
+int usn_stack_timeout_ms(const struct usn_stack *s)
+{
+	uint64_t next = usn_wheel_next_expiry(&s->wheel);
+	if (next == UINT64_MAX)
+		return -1;
+	uint64_t now = s->virtual_time ? s->now : usn_clock_mono_ns();
+	if (next <= now)
+		return 0;
+	uint64_t ms = (next - now + USN_NSEC_PER_MSEC - 1) / USN_NSEC_PER_MSEC;
+	return ms > 3600 * 1000 ? 3600 * 1000 : (int)ms;
+}
+
+int usn_stack_poll(struct usn_stack *s, int timeout_ms)
+{
+	int n = usn_stack_run(s);
+	if (s->nready > 0 || n > 0 || timeout_ms == 0 || s->virtual_time)
+		return s->nready;
+	int ms = usn_stack_timeout_ms(s);
+	if (timeout_ms >= 0 && (ms < 0 || timeout_ms < ms))
+		ms = timeout_ms;
+	struct pollfd pfd = {.fd = usn_stack_fd(s), .events = POLLIN};
+	int r = poll(&pfd, pfd.fd >= 0 ? 1 : 0, ms);
+	if (r < 0 && errno == EINTR)
+		return -EINTR;
+	usn_stack_run(s);
+	return s->nready;
+}
+
+int usn_stack_counter(const struct usn_stack *s, const char *name, uint64_t *ret)
+{
+	int id = usn_counter_find(name);
+	if (id < 0)
+		return -ENOENT;
+	*ret = s->ctr.v[id];
+	return 0;
+}
+
+void usn_stack_print_counters(const struct usn_stack *s, void *file, int all)
+{
+	usn_counters_print(&s->ctr, file, all);
+}

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * csum.c - the Internet checksum: partial sums over big-endian 16-bit words
+ * (RFC 1071 §1, §4.1), folding, combination of blocks summed separately
+ * (RFC 1071 §2(A) associativity, §2(B) byte-order independence for blocks
+ * at odd offsets), the IPv4 pseudo-header (RFC 793 §3.1, RFC 768) and
+ * incremental update (RFC 1624 §3 eqn. 3).
+ *
+ * It is not a place for protocol knowledge: which bytes a checksum covers is
+ * decided by the callers in ipv4.c, icmp.c, udp.c and tcp.c. Pure functions,
+ * no state.
+ */
+#include "wire_csum.h"
+
+#include "util.h"
+
+/* Folds a 64-bit accumulator to 32 bits with end-around carry. Because
+ * 2^16 - 1 divides 2^32 - 1 and 2^64 - 1, a ones'-complement sum taken
+ * modulo any of them folds to the same 16-bit value (RFC 1071 §2(C)). */
+static uint32_t fold64(uint64_t acc)
+{
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	return (uint32_t)acc;
+}
+
+/* RFC 1071 §4.1: add 16-bit words, an odd last byte taken as the high byte
+ * of a word padded with zero. Here 32-bit big-endian words go into a 64-bit
+ * accumulator, which is the same sum modulo 2^16 - 1 (RFC 1071 §2(C),
+ * "parallel summation"). */
+uint32_t usn_csum_partial(const void *buf, size_t len, uint32_t sum)
+{
+	const uint8_t *p = buf;
+	uint64_t acc = sum;
+
+	while (len >= 32) {
+		/* At most 8 additions of < 2^32 per pass, and the fold
+		 * below keeps acc < 2^33: no overflow however long buf is. */
+		uint64_t a = (uint64_t)usn_get_be32(p) + usn_get_be32(p + 4) +
+			     usn_get_be32(p + 8) + usn_get_be32(p + 12);
+		uint64_t b = (uint64_t)usn_get_be32(p + 16) + usn_get_be32(p + 20) +
+			     usn_get_be32(p + 24) + usn_get_be32(p + 28);
+		acc += a + b;
+		acc = (acc & 0xffffffffu) + (acc >> 32);
+		p += 32;
+		len -= 32;
+	}
+	while (len >= 4) {
+		acc += usn_get_be32(p);
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		acc += usn_get_be16(p);
+		p += 2;
+		len -= 2;
+	}
+	if (len)
+		acc += (uint32_t)p[0] << 8;
+	return fold64(acc);
+}
+
+uint16_t usn_csum_fold(uint32_t sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+uint16_t usn_csum_finish(uint32_t sum)
+{
+	return (uint16_t)~usn_csum_fold(sum);
+}
+
+/* Ones'-complement addition of two 32-bit partial sums. */
+static uint32_t add32(uint32_t a, uint32_t b)
+{
+	uint32_t s = a + b;
+
+	return s + (s < b);
+}
+
+/* RFC 1071 §2(B): a block summed as if it started at an even offset, but
+ * that sits at an odd offset of the message, has its bytes in the other
+ * lane of every word; swapping the bytes of its folded sum moves them back. */
+uint32_t usn_csum_combine(uint32_t sum, uint32_t block_sum, size_t offset)
+{
+	if (offset & 1) {
+		uint16_t f = usn_csum_fold(block_sum);
+
+		block_sum = (uint32_t)((f & 0xff) << 8 | f >> 8);
+	}
+	return add32(sum, block_sum);
+}
+
+/* RFC 793 §3.1 and RFC 768: source address, destination address, zero,
+ * protocol, and the TCP or UDP length (header plus data). */
+uint32_t usn_csum_pseudo_v4(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len)
+{
+	return (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + proto + len;
+}
+
+/* RFC 1624 §3 eqn. 3: HC' = ~(~HC + ~m + m'). Unlike eqn. 2 it never turns
+ * a checksum into +0 (0x0000) when the sum is -0, matching what a full
+ * recomputation with usn_csum_finish() gives for any non-zero data. */
+uint16_t usn_csum_update16(uint16_t csum, uint16_t old_word, uint16_t new_word)
+{
+	uint32_t s = (uint32_t)(uint16_t)~csum + (uint16_t)~old_word + new_word;
+
+	return (uint16_t)~usn_csum_fold(s);
+}
+
+uint16_t usn_csum_update32(uint16_t csum, uint32_t old_val, uint32_t new_val)
+{
+	uint32_t s = (uint32_t)(uint16_t)~csum +
+		     (uint16_t)~(old_val >> 16) + (uint16_t)~old_val +
+		     (new_val >> 16) + (new_val & 0xffff);
+
+	return (uint16_t)~usn_csum_fold(s);
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wire_csum.h - the Internet checksum (RFC 1071), incremental update
+ * (RFC 1624) and block combination, so that the sum of a payload can be
+ * computed once per block and reused (checksum of a chain of buffers, cached
+ * sums of file blocks).
+ *
+ * A "partial sum" is a 32-bit ones'-complement accumulator that has not been
+ * folded or inverted. Sums are of the bytes as they are on the wire (big-
+ * endian 16-bit words), returned in host order.
+ */
+#ifndef USN_WIRE_CSUM_H
+#define USN_WIRE_CSUM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Partial sum of buf[0..len), added to `sum`. The block is taken to start at
+ * an even offset of the message. */
+uint32_t usn_csum_partial(const void *buf, size_t len, uint32_t sum);
+/* Folds a partial sum to 16 bits (not inverted). */
+uint16_t usn_csum_fold(uint32_t sum);
+/* The checksum field value: ~fold(sum). */
+uint16_t usn_csum_finish(uint32_t sum);
+/* Combines the partial sum of a block that starts at byte `offset` of a
+ * message into the message's running sum (a block at an odd offset has its
+ * bytes swapped). */
+uint32_t usn_csum_combine(uint32_t sum, uint32_t block_sum, size_t offset);
+/* Partial sum of the IPv4 pseudo-header (RFC 793 §3.1, RFC 768). */
+uint32_t usn_csum_pseudo_v4(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len);
+/* RFC 1624 eqn. 3: new checksum field after a 16-bit word changes from
+ * old_word to new_word. All values host order. */
+uint16_t usn_csum_update16(uint16_t csum, uint16_t old_word, uint16_t new_word);
+uint16_t usn_csum_update32(uint16_t csum, uint32_t old_val, uint32_t new_val);
+
+#endif
