@@ -124,10 +124,16 @@ USNET_API int usn_socket_set_udata(struct usn_stack *s, int sd, void *udata);
 
 /* ---- sockets ---- */
 
-#define USN_SOCK_DGRAM 2 /* UDP */
+#define USN_SOCK_STREAM 1 /* TCP */
+#define USN_SOCK_DGRAM 2  /* UDP */
 
 #define USN_MSG_PEEK 0x02
-#define USN_MSG_TRUNC 0x20 /* recv: return the datagram's real length */
+#define USN_MSG_TRUNC 0x20    /* recv: return the datagram's real length */
+#define USN_MSG_MORE 0x8000   /* send: more data follows (cork, as Linux's MSG_MORE) */
+
+#define USN_SHUT_RD 0
+#define USN_SHUT_WR 1
+#define USN_SHUT_RDWR 2
 
 /* A new socket of `type`; returns its descriptor or -errno
  * (-EPROTONOSUPPORT for a type this build does not have, -EMFILE). */
@@ -146,7 +152,63 @@ USNET_API ssize_t usn_sendto(struct usn_stack *s, int sd, const void *buf, size_
 USNET_API ssize_t usn_recvfrom(struct usn_stack *s, int sd, void *buf, size_t len, int flags,
 			       struct usn_addr *ret_from);
 USNET_API int usn_getsockname(struct usn_stack *s, int sd, struct usn_addr *ret);
+USNET_API int usn_getpeername(struct usn_stack *s, int sd, struct usn_addr *ret);
+/* Closes the descriptor. A TCP connection is closed gracefully (FIN) and
+ * finishes in the background; with unread received data it is reset, as
+ * the kernel does. */
 USNET_API int usn_close(struct usn_stack *s, int sd);
+
+/* ---- TCP ---- */
+
+/* Passive open. -EINVAL if connected, -EADDRINUSE if the port is taken. */
+USNET_API int usn_listen(struct usn_stack *s, int sd, int backlog);
+/* A new connection's descriptor, or -EAGAIN when none is waiting. */
+USNET_API int usn_accept(struct usn_stack *s, int sd, struct usn_addr *ret_peer);
+/* usn_connect() on a stream socket starts the handshake and returns
+ * -EINPROGRESS; the socket becomes writable (USN_EV_OUT) when it completes,
+ * or reports USN_EV_ERR with the error in usn_sock_error() (-ECONNREFUSED,
+ * -ETIMEDOUT). */
+/* Queues data; returns the bytes taken (possibly fewer than len), -EAGAIN
+ * when the send buffer is full, -EPIPE after shutdown or close by us,
+ * -ECONNRESET, -ENOTCONN. */
+USNET_API ssize_t usn_send(struct usn_stack *s, int sd, const void *buf, size_t len, int flags);
+/* Returns the bytes read, 0 at end of stream, -EAGAIN when none, or the
+ * connection's error (-ECONNRESET, -ETIMEDOUT). */
+USNET_API ssize_t usn_recv(struct usn_stack *s, int sd, void *buf, size_t len, int flags);
+USNET_API int usn_shutdown(struct usn_stack *s, int sd, int how);
+/* Resets the connection (RST) and frees the descriptor. */
+USNET_API int usn_abort(struct usn_stack *s, int sd);
+/* The pending error of a socket as a negative errno (0 if none), cleared
+ * by reading it, as getsockopt(SO_ERROR). */
+USNET_API int usn_sock_error(struct usn_stack *s, int sd);
+
+/* Options, by name as the kernel's: level SOL_SOCKET (SO_RCVBUF, SO_SNDBUF,
+ * SO_KEEPALIVE, SO_ERROR) or IPPROTO_TCP (TCP_NODELAY, TCP_KEEPIDLE,
+ * TCP_KEEPINTVL, TCP_KEEPCNT, TCP_CONGESTION, TCP_MAXSEG). -ENOPROTOOPT for
+ * others. */
+USNET_API int usn_setsockopt(struct usn_stack *s, int sd, int level, int name, const void *val, size_t len);
+USNET_API int usn_getsockopt(struct usn_stack *s, int sd, int level, int name, void *val, size_t *len);
+
+/* A connection's TCP state, like Linux's tcp_info. */
+struct usn_tcp_info {
+	uint8_t state;          /* RFC 9293 state, see usn_tcp_state_str() */
+	uint8_t snd_wscale, rcv_wscale;
+	uint8_t options;        /* 1 timestamps, 2 SACK, 4 window scaling */
+	uint32_t mss;
+	uint32_t cwnd;          /* bytes */
+	uint32_t ssthresh;      /* bytes */
+	uint64_t srtt_us, rttvar_us, rto_us, min_rtt_us;
+	uint32_t snd_wnd, rcv_wnd;
+	uint32_t unacked;       /* bytes sent and not acknowledged */
+	uint32_t sacked, lost, retrans; /* bytes, from the scoreboard */
+	uint32_t total_retrans; /* segments */
+	uint64_t bytes_acked, bytes_received;
+	uint64_t segs_in, segs_out;
+	uint32_t send_queue, recv_queue; /* bytes waiting */
+	char cc[16];
+};
+USNET_API int usn_tcp_info(struct usn_stack *s, int sd, struct usn_tcp_info *ret);
+USNET_API const char *usn_tcp_state_str(int state);
 
 #ifdef __cplusplus
 }

@@ -138,6 +138,8 @@ void usn_icmp_input(struct usn_ip *ip, const struct usn_ipv4_repr *r, uint32_t c
 			break;
 		if (q.proto == USN_IPPROTO_UDP && q.src == ip->addr)
 			usn_udp_icmp_error(ip, &m, m.data, m.data_len);
+		else if (q.proto == USN_IPPROTO_TCP && q.src == ip->addr && ip->tcp_icmp_error)
+			ip->tcp_icmp_error(ip->upper, &m, m.data, m.data_len);
 		break;
 	}
 	default:

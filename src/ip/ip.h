@@ -135,6 +135,9 @@ struct usn_ip {
 	void (*notify)(void *upper, int sd, uint32_t events);
 	/* TCP input: takes ownership of the chain (data = TCP header + payload). */
 	void (*tcp_input)(void *upper, const struct usn_ipv4_repr *ip, uint32_t chain);
+	/* An ICMP error quoting a TCP segment we sent (orig: the quoted IP
+	 * header and what follows it). */
+	void (*tcp_icmp_error)(void *upper, const struct usn_icmp_repr *icmp, const uint8_t *orig, size_t len);
 
 	/* link and addressing */
 	uint8_t mac[6];
@@ -163,6 +166,8 @@ struct usn_ip_payload {
 	uint32_t hdr_len;
 	const uint8_t *data;
 	uint32_t data_len;
+	const uint8_t *data2; /* a second contiguous piece after data (a ring's wrap) */
+	uint32_t data2_len;
 	uint32_t chain;      /* USN_BUF_NONE when data is used */
 	uint32_t chain_off;
 	uint32_t chain_len;

@@ -48,8 +48,15 @@ int usn_config_set(struct usn_config *cfg, const char *name, const char *value, 
 	if (!value)
 		value = "";
 	if (strcmp(name, "dev") == 0) {
-		if (strchr(value, ':') == NULL || strlen(value) >= sizeof(cfg->dev)) {
+		const char *colon = strchr(value, ':');
+		if (colon == NULL || colon[1] == '\0' || strlen(value) >= sizeof(cfg->dev)) {
 			snprintf(err, errlen, "--dev: expected KIND:NAME such as tap:usnt0, got '%s'", value);
+			return -EINVAL;
+		}
+		/* The kinds this build has (io/dev.c opens them). */
+		if (strncmp(value, "tap:", 4) != 0) {
+			snprintf(err, errlen, "--dev: unknown device kind '%.*s' (this build has: tap)", (int)(colon - value),
+				 value);
 			return -EINVAL;
 		}
 		snprintf(cfg->dev, sizeof(cfg->dev), "%s", value);

@@ -55,18 +55,11 @@ struct usn_sock *usn_sock_get(struct usn_stack *s, int sd, enum usn_sock_type ty
 	return so;
 }
 
-void usn_sock_free(struct usn_stack *s, int sd)
+void usn_sock_release(struct usn_stack *s, int sd)
 {
 	struct usn_sock *so = usn_sock_get(s, sd, USN_SOCK_FREE);
 	if (!so)
 		return;
-	switch (so->type) {
-	case USN_SOCK_UDP:
-		usn_udp_pcb_free(&s->ip, so->pcb);
-		break;
-	default:
-		break;
-	}
 	so->type = USN_SOCK_FREE;
 	so->pcb = NULL;
 	so->udata = NULL;
@@ -78,6 +71,24 @@ void usn_sock_free(struct usn_stack *s, int sd)
 	s->free_head = sd;
 }
 
+void usn_sock_free(struct usn_stack *s, int sd)
+{
+	struct usn_sock *so = usn_sock_get(s, sd, USN_SOCK_FREE);
+	if (!so)
+		return;
+	switch (so->type) {
+	case USN_SOCK_UDP:
+		usn_udp_pcb_free(&s->ip, so->pcb);
+		break;
+	case USN_SOCK_TCP:
+		usn_tcp_close(so->pcb); /* lives on as an orphan if it must */
+		break;
+	default:
+		break;
+	}
+	usn_sock_release(s, sd);
+}
+
 uint32_t usn_sock_poll(struct usn_stack *s, int sd)
 {
 	struct usn_sock *so = usn_sock_get(s, sd, USN_SOCK_FREE);
@@ -86,6 +97,8 @@ uint32_t usn_sock_poll(struct usn_stack *s, int sd)
 	switch (so->type) {
 	case USN_SOCK_UDP:
 		return usn_udp_poll(so->pcb);
+	case USN_SOCK_TCP:
+		return usn_tcp_poll(so->pcb);
 	default:
 		return 0;
 	}

@@ -28,6 +28,18 @@ static void stack_notify(void *upper, int sd, uint32_t events)
 	usn_sock_mark_ready(upper, sd);
 }
 
+static void stack_tcp_input(void *upper, const struct usn_ipv4_repr *ip, uint32_t chain)
+{
+	struct usn_stack *s = upper;
+	usn_tcp_input(&s->tcp, ip, chain);
+}
+
+static void stack_tcp_icmp_error(void *upper, const struct usn_icmp_repr *icmp, const uint8_t *orig, size_t len)
+{
+	struct usn_stack *s = upper;
+	usn_tcp_icmp_error(&s->tcp, icmp, orig, len);
+}
+
 void usn_stack_attach_dev(struct usn_stack *s, struct usn_dev *dev, const uint8_t *mac)
 {
 	s->dev = dev;
@@ -110,6 +122,9 @@ int usn_stack_create(const struct usn_config *cfg, struct usn_stack **ret, char 
 	usn_rand_bytes(&s->rand, ip->mac, sizeof(ip->mac));
 	ip->mac[0] = (uint8_t)((ip->mac[0] & 0xfe) | 0x02);
 	usn_ip_init(ip);
+	ip->tcp_input = stack_tcp_input;
+	ip->tcp_icmp_error = stack_tcp_icmp_error;
+	usn_tcp_init(&s->tcp, ip, s->secret);
 
 	if (cfg->dev[0]) {
 		struct usn_dev *dev;
@@ -130,6 +145,7 @@ void usn_stack_destroy(struct usn_stack *s)
 	if (!s)
 		return;
 	usn_sock_table_fini(s);
+	usn_tcp_fini(&s->tcp);
 	usn_ip_fini(&s->ip);
 	if (s->dev)
 		usn_dev_destroy(s->dev);

@@ -16,6 +16,7 @@
 #include "counters.h"
 #include "dev.h"
 #include "ip.h"
+#include "tcp.h"
 #include "log.h"
 #include "pcap_writer.h"
 #include "pool.h"
@@ -30,6 +31,7 @@
 
 enum usn_sock_type {
 	USN_SOCK_FREE = 0,
+	USN_SOCK_TCP = 1,
 	USN_SOCK_UDP = 2,
 };
 
@@ -55,6 +57,7 @@ struct usn_stack {
 	struct usn_pcap_writer *pcap;
 	uint8_t secret[32];         /* per-stack key (ISNs, cookies): libsodium */
 	struct usn_ip ip;
+	struct usn_tcp tcp;
 
 	struct usn_sock *socks;
 	int nsocks;                 /* slots allocated */
@@ -71,6 +74,8 @@ int usn_sock_alloc(struct usn_stack *s, enum usn_sock_type type, void *pcb);
 struct usn_sock *usn_sock_get(struct usn_stack *s, int sd, enum usn_sock_type type);
 /* Frees the socket's protocol state and its descriptor. */
 void usn_sock_free(struct usn_stack *s, int sd);
+/* Frees only the descriptor (the protocol state is gone already). */
+void usn_sock_release(struct usn_stack *s, int sd);
 /* Current USN_EV_* mask of an open socket. */
 uint32_t usn_sock_poll(struct usn_stack *s, int sd);
 /* Puts sd on the ready list (once). */

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # lib.sh - plumbing shared by the interop tests (tests/interop/test-*.sh):
 # a network namespace of the test's own (its name carries the shell's PID), a
 # TAP usnt0 inside it whose kernel side is 10.77.0.1/24, usnet-echo started on
@@ -261,7 +261,7 @@ usn_counters() {
 	before=$(stat -c %s "$USN_ECHO_LOG")
 	kill -USR1 "$USN_ECHO_PID" 2>/dev/null || return 1
 	last=$before
-	for i in $(seq 30); do
+	for _ in $(seq 30); do
 		sleep 0.1
 		size=$(stat -c %s "$USN_ECHO_LOG")
 		if [ "$size" -gt "$before" ] && [ "$size" -eq "$last" ]; then

@@ -5,6 +5,7 @@
 # byte with socat (1, 1472, 8000 and 65507 bytes) and with a Python client
 # (many datagrams of random sizes), the counters on SIGUSR1, the pcap it
 # writes, and a clean exit on SIGTERM. Run as root; one line per case.
+# shellcheck source=tests/interop/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 cases=(ping ping-8000 udp-socat-1 udp-socat-1472 udp-socat-8000 udp-socat-65507
@@ -27,9 +28,9 @@ if usn_counters "$USN_WORK/counters.txt"; then
 	why=""
 	for want in "ICMP_RX_ECHO_REQUESTS 6" "ICMP_TX_ECHO_REPLIES 6" "UDP_RX_DATAGRAMS 204" \
 		"UDP_TX_DATAGRAMS 204" "FRAG_REASSEMBLED 3" "FRAG_TX_FRAGMENTED 3" "ARP_TX_REPLIES 1"; do
-		set -- $want
-		v=$(usn_counter "$c" "$1")
-		[ "$v" -ge "$2" ] || why="$why $1=$v (want >= $2)"
+		read -r cname cmin <<<"$want"
+		v=$(usn_counter "$c" "$cname")
+		[ "$v" -ge "$cmin" ] || why="$why $cname=$v (want >= $cmin)"
 	done
 	if [ -z "$why" ]; then
 		usn_pass counters-sigusr1

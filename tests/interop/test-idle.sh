@@ -3,6 +3,7 @@
 # test-idle.sh - an idle usnet-echo sleeps: after 2 s without traffic, its CPU
 # time (utime+stime from /proc/PID/stat) over 5 s is under 1 % of one core.
 # Then SIGINT ends it with status 0, its counters printed.
+# shellcheck source=tests/interop/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 cases=(idle-cpu sigint-exit)

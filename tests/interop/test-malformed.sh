@@ -7,6 +7,7 @@
 # counters must show each class of drop, and it must exit cleanly. When the
 # sanitizer build's usnet-echo is given (USNET_ECHO_ASAN), that one is used,
 # so a memory error the flood causes is reported even if it did not crash.
+# shellcheck source=tests/interop/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 if [ -n "${USNET_ECHO_ASAN:-}" ] && [ -x "$USNET_ECHO_ASAN" ]; then

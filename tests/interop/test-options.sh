@@ -4,6 +4,7 @@
 # exit status 2, before it opens anything; and given a TAP that does not
 # exist yet, it creates it. Each runs inside the test's own namespace, so a
 # TAP it creates dies with it.
+# shellcheck source=tests/interop/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 # name|arguments

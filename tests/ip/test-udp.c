@@ -130,7 +130,7 @@ static void test_udp_sendto_errors(void **state)
 	assert_int_equal(usn_connect(r->s, 4242, &to), -EBADF);
 	assert_int_equal(usn_close(r->s, 4242), -EBADF);
 	assert_int_equal(usn_socket_poll(r->s, 4242), -EBADF);
-	assert_int_equal(usn_socket(r->s, 1), -EPROTONOSUPPORT); /* stream: no TCP yet */
+	assert_int_equal(usn_socket(r->s, 3), -EPROTONOSUPPORT); /* raw: not supported */
 	assert_int_equal(usn_socket(r->s, 99), -EPROTONOSUPPORT);
 	assert_int_equal(usn_socket(r->s, -1), -EPROTONOSUPPORT);
 	rig_run(r);

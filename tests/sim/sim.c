@@ -2,6 +2,8 @@
 /*
  * sim.c - the simulator's driver (see sim.h). Not a test by itself.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rand.h"
@@ -18,6 +20,11 @@ static int make_stack(struct sim *sim, uint32_t addr, uint64_t seed, struct usn_
 	cfg.nbufs = 4096;
 	cfg.virtual_time = 1;
 	cfg.log_level = 0;
+	/* USN_SIM_PCAP=PREFIX writes PREFIX-a.pcap and PREFIX-b.pcap (replay a
+	 * seed with it and read them with tcpdump). */
+	const char *pcap = getenv("USN_SIM_PCAP");
+	if (pcap)
+		snprintf(cfg.pcap, sizeof(cfg.pcap), "%s-%c.pcap", pcap, addr == SIM_ADDR_A ? 'a' : 'b');
 	char err[256];
 	(void)sim;
 	return usn_stack_create(&cfg, ret, err, sizeof(err));

@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test-sim-tcp.c - TCP between two stacks over the in-memory link, across
+ * many seeds, with random impairments (loss up to 10 % each way,
+ * duplication, reordering, delay and jitter, bit corruption).
+ *
+ * Workload per seed: several connections from A to B, each carrying a
+ * seeded number of bytes (0 to a few hundred KB) in both directions at once;
+ * each side half-closes when it has sent everything and closes when it has
+ * also read the peer's end of stream. Properties checked on every seed:
+ *   - every byte arrives exactly once and in order (a position-dependent
+ *     pattern is verified on receipt);
+ *   - every connection finishes cleanly (no reset, no timeout) within the
+ *     time bound;
+ *   - usn_tcp_conn_check() holds for every connection after every step;
+ *   - after the faults stop and TIME-WAIT (60 s) passes, no connection is
+ *     left and both buffer pools are back to their baseline.
+ * Usage: test-sim-tcp [--seeds N] [--first S] [--seed S] [-v]
+ * A failing seed is printed with the command that replays it.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rand.h"
+#include "sim.h"
+#include "util.h"
+
+#define MAX_FLOWS 8
+#define PORT 5000
+#define TIME_LIMIT (1800 * USN_NSEC_PER_SEC)
+
+struct side {
+	int sd;
+	uint64_t to_send, sent, received, expect;
+	bool shut, eof, closed;
+};
+
+struct flow {
+	struct side a, b; /* a: on stack A (client), b: on stack B (server) */
+	uint16_t port;    /* A's local port */
+};
+
+struct run {
+	struct sim sim;
+	int lsd;
+	int nflows;
+	struct flow f[MAX_FLOWS];
+	int done;
+	bool failed;
+	bool verbose;
+	char why[300];
+	uint8_t buf[65536];
+};
+
+static uint8_t pattern(uint64_t seed, int flow, int dir, uint64_t i)
+{
+	uint64_t x = i ^ (i >> 11) ^ (i >> 23);
+	return (uint8_t)(x * 131 + (uint64_t)flow * 17 + (uint64_t)dir * 29 + seed * 7 + (i >> 8));
+}
+
+#define fail(r, ...)                                                  \
+	do {                                                          \
+		if (!(r)->failed) {                                   \
+			(r)->failed = true;                           \
+			snprintf((r)->why, sizeof((r)->why), __VA_ARGS__); \
+		}                                                     \
+	} while (0)
+
+static void check_invariants(struct run *r, struct usn_stack *s, const char *name)
+{
+	for (unsigned i = 0; i < USN_TCP_HASH_BUCKETS; i++)
+		for (struct usn_tcp_conn *c = s->tcp.hash[i]; c; c = c->hnext) {
+			int rc = usn_tcp_conn_check(c);
+			if (rc != 0 && !r->failed) {
+				r->failed = true;
+				snprintf(r->why, sizeof(r->why), "stack %s: invariant %d broken in %s", name, rc,
+					 usn_tcp_state_name(c->state));
+			}
+		}
+}
+
+/* Moves one side forward: send, receive and verify, shut, close. */
+static void side_step(struct run *r, struct usn_stack *s, struct side *sd, int flow, int dir)
+{
+	if (sd->sd < 0 || sd->closed)
+		return;
+	while (sd->sent < sd->to_send) {
+		uint64_t n = USN_MIN(sd->to_send - sd->sent, (uint64_t)sizeof(r->buf));
+		for (uint64_t i = 0; i < n; i++)
+			r->buf[i] = pattern(r->sim.seed, flow, dir, sd->sent + i);
+		ssize_t w = usn_send(s, sd->sd, r->buf, (size_t)n, 0);
+		if (w == -EAGAIN)
+			break;
+		if (w < 0) {
+			fail(r, "flow %d: send failed: %lld", flow, (long long)w);
+			return;
+		}
+		sd->sent += (uint64_t)w;
+	}
+	if (sd->sent == sd->to_send && !sd->shut) {
+		int rc = usn_shutdown(s, sd->sd, USN_SHUT_WR);
+		if (rc < 0) {
+			fail(r, "flow %d: shutdown failed: %d", flow, rc);
+			return;
+		}
+		sd->shut = true;
+	}
+	while (!sd->eof) {
+		ssize_t n = usn_recv(s, sd->sd, r->buf, sizeof(r->buf), 0);
+		if (n == -EAGAIN)
+			break;
+		if (n < 0) {
+			fail(r, "flow %d: recv failed: %lld", flow, (long long)n);
+			return;
+		}
+		if (n == 0) {
+			sd->eof = true;
+			if (sd->received != sd->expect)
+				fail(r, "flow %d: end of stream after %lld bytes", flow, (long long)sd->received);
+			break;
+		}
+		for (ssize_t i = 0; i < n; i++)
+			if (r->buf[i] != pattern(r->sim.seed, flow, !dir, sd->received + (uint64_t)i)) {
+				fail(r, "flow %d: wrong byte at offset %lld", flow, (long long)(sd->received + (uint64_t)i));
+				return;
+			}
+		sd->received += (uint64_t)n;
+		if (sd->received > sd->expect) {
+			fail(r, "flow %d: %lld bytes, more than sent", flow, (long long)sd->received);
+			return;
+		}
+	}
+	if (sd->shut && sd->eof) {
+		struct usn_tcp_info ti;
+		if (usn_tcp_info(s, sd->sd, &ti) == 0 && ti.unacked == 0 && ti.send_queue == 0) {
+			usn_close(s, sd->sd);
+			sd->closed = true;
+			r->done++;
+		}
+	}
+}
+
+static bool app_step(void *arg)
+{
+	struct run *r = arg;
+	struct sim *sim = &r->sim;
+	/* Accept on B and pair each connection with its flow by port. */
+	for (;;) {
+		struct usn_addr peer;
+		int sd = usn_accept(sim->b, r->lsd, &peer);
+		if (sd < 0)
+			break;
+		bool found = false;
+		for (int i = 0; i < r->nflows; i++)
+			if (r->f[i].port == peer.port && r->f[i].b.sd < 0) {
+				r->f[i].b.sd = sd;
+				found = true;
+			}
+		if (!found)
+			fail(r, "accepted an unknown connection from port %d", peer.port);
+	}
+	struct usn_event ev[64];
+	while (usn_events(sim->a, ev, 64) > 0 || usn_events(sim->b, ev, 64) > 0)
+		;
+	for (int i = 0; i < r->nflows; i++) {
+		struct flow *f = &r->f[i];
+		int e = f->a.closed ? 0 : usn_sock_error(sim->a, f->a.sd);
+		if (e < 0) {
+			fail(r, "flow %d: client error %d", i, e);
+			return true;
+		}
+		struct usn_tcp_info ti;
+		if (!f->a.closed && usn_tcp_info(sim->a, f->a.sd, &ti) == 0 && ti.state != 2 /* SYN-SENT */)
+			side_step(r, sim->a, &f->a, i, 0);
+		side_step(r, sim->b, &f->b, i, 1);
+	}
+	check_invariants(r, sim->a, "A");
+	check_invariants(r, sim->b, "B");
+	return r->failed || r->done == 2 * r->nflows;
+}
+
+static int run_seed(uint64_t seed, struct run *r)
+{
+	bool verbose = r->verbose;
+	memset(r, 0, offsetof(struct run, buf));
+	r->verbose = verbose;
+	struct usn_rand rnd;
+	usn_rand_seed(&rnd, seed ^ 0x9e3779b97f4a7c15ULL);
+	struct usn_memlink_dir_cfg ab, ba;
+	bool perfect = seed % 10 == 0;
+	sim_random_impairment(seed * 2 + 1, 100000, &ab);
+	sim_random_impairment(seed * 2 + 2, 100000, &ba);
+	int rc = sim_init(&r->sim, seed, perfect ? NULL : &ab, perfect ? NULL : &ba);
+	if (rc < 0) {
+		snprintf(r->why, sizeof(r->why), "sim_init: %s", strerror(-rc));
+		return -1;
+	}
+	struct sim *sim = &r->sim;
+	r->lsd = usn_socket(sim->b, USN_SOCK_STREAM);
+	struct usn_addr any = usn_addr_v4(0, PORT);
+	if (usn_bind(sim->b, r->lsd, &any) < 0 || usn_listen(sim->b, r->lsd, 64) < 0) {
+		snprintf(r->why, sizeof(r->why), "listen failed");
+		goto out;
+	}
+	r->nflows = 1 + (int)usn_rand_below(&rnd, MAX_FLOWS);
+	for (int i = 0; i < r->nflows; i++) {
+		struct flow *f = &r->f[i];
+		uint64_t kind = usn_rand_below(&rnd, 4);
+		uint64_t max = kind == 0 ? 10 : kind == 1 ? 5000 : 300000;
+		f->a.to_send = usn_rand_below(&rnd, max + 1);
+		f->b.to_send = usn_rand_below(&rnd, max + 1);
+		f->a.expect = f->b.to_send;
+		f->b.expect = f->a.to_send;
+		f->b.sd = -1;
+		f->a.sd = usn_socket(sim->a, USN_SOCK_STREAM);
+		struct usn_addr to = usn_addr_v4(SIM_ADDR_B, PORT);
+		rc = usn_connect(sim->a, f->a.sd, &to);
+		if (rc != -EINPROGRESS) {
+			snprintf(r->why, sizeof(r->why), "connect returned %d", rc);
+			goto out;
+		}
+		struct usn_addr me;
+		usn_getsockname(sim->a, f->a.sd, &me);
+		f->port = me.port;
+	}
+	sim_run_until(sim, TIME_LIMIT, app_step, r);
+	if (r->failed)
+		goto out;
+	if (r->done != 2 * r->nflows) {
+		for (int i = 0; i < r->nflows; i++) {
+			struct flow *f = &r->f[i];
+			if (!f->a.closed || !f->b.closed) {
+				snprintf(r->why, sizeof(r->why),
+					 "flow %d not finished by %llus: A sent %llu/%llu got %llu/%llu, B sent %llu/%llu "
+					 "got %llu/%llu",
+					 i, (unsigned long long)(TIME_LIMIT / USN_NSEC_PER_SEC), (unsigned long long)f->a.sent,
+					 (unsigned long long)f->a.to_send, (unsigned long long)f->a.received,
+					 (unsigned long long)f->a.expect, (unsigned long long)f->b.sent,
+					 (unsigned long long)f->b.to_send, (unsigned long long)f->b.received,
+					 (unsigned long long)f->b.expect);
+				break;
+			}
+		}
+		r->failed = true;
+		goto out;
+	}
+	usn_close(sim->b, r->lsd);
+	r->lsd = -1;
+	/* Faults stop; TIME-WAIT and every other timer run out. */
+	usn_memlink_set_cfg(sim->link, 0, &(struct usn_memlink_dir_cfg){0});
+	usn_memlink_set_cfg(sim->link, 1, &(struct usn_memlink_dir_cfg){0});
+	sim_run_for(sim, 200 * USN_NSEC_PER_SEC);
+	if (sim->a->tcp.nconns != 0 || sim->b->tcp.nconns != 0) {
+		snprintf(r->why, sizeof(r->why), "connections left after the quiet period: A %u B %u",
+			 sim->a->tcp.nconns, sim->b->tcp.nconns);
+		r->failed = true;
+		goto out;
+	}
+	uint32_t ua = usn_pool_in_use(&sim->a->pool), ub = usn_pool_in_use(&sim->b->pool);
+	if (ua != sim->base_in_use_a || ub != sim->base_in_use_b) {
+		snprintf(r->why, sizeof(r->why), "pools not at baseline: A %u/%u B %u/%u", ua, sim->base_in_use_a, ub,
+			 sim->base_in_use_b);
+		r->failed = true;
+	}
+out:
+	if (r->verbose && r->failed) {
+		struct usn_stack *st[2] = {sim->a, sim->b};
+		for (int k = 0; k < 2; k++)
+			for (unsigned i = 0; i < USN_TCP_HASH_BUCKETS; i++)
+				for (struct usn_tcp_conn *c = st[k]->tcp.hash[i]; c; c = c->hnext)
+					printf("  %c :%u->:%u %s flags %#x una %u nxt %u tx_seq %u txlen %u rcv_nxt %u "
+					       "rxlen %u wnd %u cwnd %u ssth %u pipe %u lost %u rtxq %u retries %u "
+					       "backoff %u kind %u pending %d\n",
+					       'A' + k, c->t.lport, c->t.rport, usn_tcp_state_name(c->state), c->flags,
+					       c->snd_una - c->iss, c->snd_nxt - c->iss, c->tx_seq - c->iss, c->tx.len,
+					       c->rcv_nxt - c->irs, c->rx.len, c->snd_wnd, c->cwnd, c->ssthresh,
+					       usn_rtxq_pipe(&c->rtxq), c->rtxq.lost_bytes, c->rtxq.count, c->retries,
+					       c->backoff, c->rtx_kind, usn_timer_pending(&c->rtx_timer));
+	}
+	if (r->verbose && r->failed) {
+		for (int i = 0; i < r->nflows; i++) {
+			struct flow *f = &r->f[i];
+			struct usn_tcp_info ta = {0}, tb = {0};
+			if (!f->a.closed)
+				usn_tcp_info(sim->a, f->a.sd, &ta);
+			if (!f->b.closed && f->b.sd >= 0)
+				usn_tcp_info(sim->b, f->b.sd, &tb);
+			printf("  flow %d: A shut %d eof %d closed %d %s unacked %u sq %u | B shut %d eof %d closed %d %s "
+			       "unacked %u sq %u\n",
+			       i, f->a.shut, f->a.eof, f->a.closed, usn_tcp_state_str(ta.state), ta.unacked, ta.send_queue,
+			       f->b.shut, f->b.eof, f->b.closed, usn_tcp_state_str(tb.state), tb.unacked, tb.send_queue);
+		}
+		printf("A counters:\n");
+		usn_stack_print_counters(sim->a, stdout, 0);
+		printf("B counters:\n");
+		usn_stack_print_counters(sim->b, stdout, 0);
+		for (int d = 0; d < 2; d++) {
+			const struct usn_memlink_dir_stats *ls = usn_memlink_stats(sim->link, d);
+			printf("link %d: sent %llu delivered %llu loss %llu queue %llu mtu %llu nobuf %llu dup %llu "
+			       "corrupt %llu reorder %llu in flight %u\n",
+			       d, (unsigned long long)ls->sent, (unsigned long long)ls->delivered,
+			       (unsigned long long)ls->drop_loss, (unsigned long long)ls->drop_queue,
+			       (unsigned long long)ls->drop_mtu, (unsigned long long)ls->drop_nobuf,
+			       (unsigned long long)ls->duplicated, (unsigned long long)ls->corrupted,
+			       (unsigned long long)ls->reordered, usn_memlink_in_flight(sim->link, d));
+		}
+	}
+	if (r->verbose) {
+		uint64_t v;
+		usn_stack_counter(sim->a, "TCP_RETRANS_SEGS", &v);
+		printf("seed %" PRIu64 ": %d flows, t=%.1fs, A retransmits %" PRIu64 "\n", seed, r->nflows,
+		       (double)sim->now / 1e9, v);
+	}
+	sim_fini(sim);
+	return r->failed ? -1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t first = 1, nseeds = 100;
+	bool verbose = false;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--seeds") == 0 && i + 1 < argc) {
+			nseeds = strtoull(argv[++i], NULL, 0);
+		} else if (strcmp(argv[i], "--first") == 0 && i + 1 < argc) {
+			first = strtoull(argv[++i], NULL, 0);
+		} else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
+			first = strtoull(argv[++i], NULL, 0);
+			nseeds = 1;
+		} else if (strcmp(argv[i], "-v") == 0) {
+			verbose = true;
+		} else {
+			fprintf(stderr, "usage: %s [--seeds N] [--first S] [--seed S] [-v]\n", argv[0]);
+			return 2;
+		}
+	}
+	static struct run run;
+	uint64_t failed = 0;
+	for (uint64_t seed = first; seed < first + nseeds; seed++) {
+		run.verbose = verbose;
+		if (run_seed(seed, &run) != 0) {
+			failed++;
+			printf("FAIL seed %" PRIu64 ": %s\n  replay: %s --seed %" PRIu64 "\n", seed, run.why, argv[0], seed);
+			fflush(stdout);
+		}
+	}
+	printf("sim-tcp: %" PRIu64 " seeds, %" PRIu64 " failed\n", nseeds, failed);
+	return failed ? 1 : 0;
+}
