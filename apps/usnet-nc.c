@@ -36,6 +36,7 @@ static void usage(FILE *out)
 		"half-closes; exits 0 when both directions finished cleanly.\n\n%s"
 		"  -l, --listen PORT   accept one connection on PORT\n"
 		"  -q, --quiet         no progress messages on stderr\n"
+		"  -s, --stats         print the connection's TCP state and the counters at exit\n"
 		"  -h, --help          this text\n"
 		"  -V, --version       the version\n",
 		usn_config_usage());
@@ -68,6 +69,7 @@ int main(int argc, char **argv)
 		USN_APP_DEVICE_OPTIONS,
 		{"listen", required_argument, NULL, 'l'},
 		{"quiet", no_argument, NULL, 'q'},
+		{"stats", no_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -75,8 +77,8 @@ int main(int argc, char **argv)
 	struct usn_config cfg;
 	usn_config_init(&cfg);
 	int listen_port = -1, c, idx, rc;
-	bool quiet = false;
-	while ((c = getopt_long(argc, argv, "l:qhV", opts, &idx)) != -1) {
+	bool quiet = false, stats = false;
+	while ((c = getopt_long(argc, argv, "l:qshV", opts, &idx)) != -1) {
 		switch (c) {
 		case 'l':
 			if ((listen_port = parse_port(optarg)) < 0) {
@@ -86,6 +88,9 @@ int main(int argc, char **argv)
 			break;
 		case 'q':
 			quiet = true;
+			break;
+		case 's':
+			stats = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -286,6 +291,19 @@ int main(int argc, char **argv)
 done:
 	if (want_quit)
 		status = 1;
+	if (stats && sd >= 0) {
+		struct usn_tcp_info ti;
+		if (usn_tcp_info(s, sd, &ti) == 0)
+			fprintf(stderr,
+				"usnet-nc: %s cc %s mss %u cwnd %u ssthresh %u srtt %lluus rto %lluus retrans %u "
+				"acked %llu received %llu segs in %llu out %llu\n",
+				usn_tcp_state_str(ti.state), ti.cc, ti.mss, ti.cwnd, ti.ssthresh,
+				(unsigned long long)ti.srtt_us, (unsigned long long)ti.rto_us, ti.total_retrans,
+				(unsigned long long)ti.bytes_acked, (unsigned long long)ti.bytes_received,
+				(unsigned long long)ti.segs_in, (unsigned long long)ti.segs_out);
+	}
+	if (stats)
+		usn_stack_print_counters(s, stderr, 0);
 	if (sd >= 0) {
 		if (status != 0)
 			usn_abort(s, sd);

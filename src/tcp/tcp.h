@@ -148,6 +148,13 @@ struct usn_tcp_conn {
 	usn_seq_t rtt_seq;       /* timed segment when timestamps are off */
 	uint64_t rtt_time;
 
+	/* RFC 8985 RACK-TLP */
+	uint64_t rack_xmit_ts;   /* RACK.xmit_ts: latest send time delivered */
+	usn_seq_t rack_end;      /* RACK.end_seq */
+	uint64_t rack_rtt;       /* RACK.rtt */
+	usn_seq_t tlp_end;       /* TLP.end_seq of the probe in flight */
+	bool tlp_out;            /* a probe is outstanding */
+
 	/* congestion control */
 	const struct usn_cc_ops *cc;
 	uint64_t cc_priv[USN_CC_PRIV_MAX / 8];
@@ -229,6 +236,8 @@ void usn_tcp_send_ack(struct usn_tcp_conn *c);
 /* An ACK with a chosen sequence number (window and keep-alive probes). */
 void usn_tcp_send_ack_seq(struct usn_tcp_conn *c, usn_seq_t seq);
 void usn_tcp_send_syn(struct usn_tcp_conn *c); /* SYN or SYN-ACK by state */
+/* RFC 8985 §7.3: the tail loss probe. */
+void usn_tcp_send_tlp(struct usn_tcp_conn *c);
 /* A reset for a segment that has no connection (RFC 9293 §3.10.7.1). */
 void usn_tcp_send_reset_for(struct usn_tcp *tcp, const struct usn_ipv4_repr *ip, const struct usn_tcp_repr *seg,
 			    uint32_t seg_len);
@@ -238,10 +247,27 @@ uint32_t usn_tcp_rcv_window(struct usn_tcp_conn *c);
 uint32_t usn_tcp_ts_now(const struct usn_tcp_conn *c);
 
 /* tcp_timer.c */
-enum usn_tcp_rtx_kind { USN_TCP_TK_NONE, USN_TCP_TK_RTO, USN_TCP_TK_PERSIST, USN_TCP_TK_TIMEWAIT, USN_TCP_TK_FINWAIT2 };
+enum usn_tcp_rtx_kind {
+	USN_TCP_TK_NONE,
+	USN_TCP_TK_RTO,
+	USN_TCP_TK_PERSIST,
+	USN_TCP_TK_TIMEWAIT,
+	USN_TCP_TK_FINWAIT2,
+	USN_TCP_TK_TLP, /* RFC 8985 §7 probe timeout */
+	USN_TCP_TK_REO, /* RFC 8985 §6.2 reordering timer */
+};
 void usn_tcp_timers_init(struct usn_tcp_conn *c);
 void usn_tcp_timers_stop(struct usn_tcp_conn *c);
 void usn_tcp_arm_rto(struct usn_tcp_conn *c);
+/* After sending or an ACK with data in flight: the TLP probe timer when
+ * RFC 8985 §7.2 allows one, else the RTO. */
+void usn_tcp_arm_rto_or_tlp(struct usn_tcp_conn *c);
+void usn_tcp_arm_reo(struct usn_tcp_conn *c, uint64_t after);
+/* RFC 8985 §6.2 step 5: marks what RACK deems lost; returns bytes marked. */
+uint32_t usn_tcp_rack_detect(struct usn_tcp_conn *c);
+/* Enters fast recovery (RFC 6675 §5 / RFC 6582): cwnd reduction once per
+ * window of data. */
+void usn_tcp_enter_recovery(struct usn_tcp_conn *c);
 void usn_tcp_arm_persist(struct usn_tcp_conn *c);
 void usn_tcp_arm_timewait(struct usn_tcp_conn *c);
 void usn_tcp_arm_delack(struct usn_tcp_conn *c);

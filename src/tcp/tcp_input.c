@@ -367,39 +367,82 @@ static bool child_established(struct usn_tcp_conn *c)
 	return true;
 }
 
-/* Enters or runs loss recovery after an ACK (RFC 6675 §5, RFC 6582). */
+void usn_tcp_enter_recovery(struct usn_tcp_conn *c)
+{
+	if (c->flags & (USN_TCPF_IN_RECOVERY | USN_TCPF_RTO_RECOVERY))
+		return;
+	/* RFC 6582 §3.2 step 1 / RFC 6675 §5: one reduction per window; a
+	 * loss of data sent before the last reduction is repaired without a
+	 * new one. */
+	if (!usn_seq_gt(c->snd_una, c->recover))
+		return;
+	USN_CTR_INC(c->tcp->ip->ctr, TCP_FAST_RETRANS);
+	c->recover = c->snd_nxt;
+	struct usn_cc_view v = {
+		.now = now_of(c->tcp), .mss = c->mss, .flight = usn_rtxq_pipe(&c->rtxq), .srtt = c->srtt,
+		.min_rtt = c->min_rtt, .cwnd = c->cwnd, .ssthresh = c->ssthresh,
+	};
+	c->cc->on_congestion(c->cc_priv, &v, USN_CC_EV_FAST_RETRANSMIT);
+	c->cwnd = v.cwnd;
+	c->ssthresh = v.ssthresh;
+	c->flags |= USN_TCPF_IN_RECOVERY;
+}
+
+uint32_t usn_tcp_rack_detect(struct usn_tcp_conn *c)
+{
+	if (!(c->flags & USN_TCPF_SACK) || c->rack_xmit_ts == 0 || usn_rtxq_empty(&c->rtxq))
+		return 0;
+	/* RFC 8985 §6.2 step 4: reo_wnd = min_RTT / 4, at most SRTT.
+	 * DEVIATION(RFC 8985 §6.2 step 4): the window does not adapt to
+	 * D-SACKs and is not zeroed in recovery, because reordering is not
+	 * tracked yet; the cost is slower detection, never a false one. */
+	uint64_t reo = USN_MIN(c->min_rtt / 4, c->srtt);
+	uint64_t timeout = 0;
+	uint32_t lost = usn_rtxq_mark_lost_rack(&c->rtxq, c->rack_xmit_ts, c->rack_end, reo, c->rack_rtt,
+						now_of(c->tcp), &timeout);
+	if (timeout > 0)
+		usn_tcp_arm_reo(c, timeout);
+	return lost;
+}
+
+/* RFC 8985 §6.2 step 2: the most recently sent segment delivered. */
+static void rack_update(struct usn_tcp_conn *c, uint64_t xmit, usn_seq_t end)
+{
+	if (xmit == 0)
+		return;
+	if (xmit > c->rack_xmit_ts || (xmit == c->rack_xmit_ts && usn_seq_gt(end, c->rack_end))) {
+		c->rack_xmit_ts = xmit;
+		c->rack_end = end;
+		c->rack_rtt = now_of(c->tcp) - xmit;
+	}
+}
+
+/* Loss detection after an ACK: DupThresh (RFC 5681 §3.2), RFC 6675 §5
+ * IsLost and RACK (RFC 8985 §6); entering recovery when loss is found. */
 static void loss_detection(struct usn_tcp_conn *c, bool dupack)
 {
-	struct usn_counters *ctr = c->tcp->ip->ctr;
 	bool sack = (c->flags & USN_TCPF_SACK) != 0;
 	if (c->snd_una == c->snd_nxt)
 		return;
-	if (!(c->flags & (USN_TCPF_IN_RECOVERY | USN_TCPF_RTO_RECOVERY))) {
-		bool trigger = false;
-		if (dupack && c->dupacks >= USN_TCP_DUPTHRESH)
-			trigger = true;
+	bool lost = false;
+	if (sack) {
+		if (usn_tcp_rack_detect(c) > 0)
+			lost = true;
 		/* RFC 6675 §5 (step 4 of the dupack rules): IsLost(HighACK+1). */
-		if (sack && usn_rtxq_is_lost(&c->rtxq, c->snd_una, c->mss, USN_TCP_DUPTHRESH))
-			trigger = true;
-		/* RFC 6582 §3.2 step 1 / RFC 6675 §5: not again for losses of
-		 * the window already recovered. */
-		if (!trigger || !usn_seq_gt(c->snd_una, c->recover))
-			return;
-		USN_CTR_INC(ctr, TCP_FAST_RETRANS);
-		c->recover = c->snd_nxt;
-		struct usn_cc_view v = {
-			.now = now_of(c->tcp), .mss = c->mss, .flight = usn_rtxq_pipe(&c->rtxq), .srtt = c->srtt,
-			.min_rtt = c->min_rtt, .cwnd = c->cwnd, .ssthresh = c->ssthresh,
-		};
-		c->cc->on_congestion(c->cc_priv, &v, USN_CC_EV_FAST_RETRANSMIT);
-		c->cwnd = v.cwnd;
-		c->ssthresh = v.ssthresh;
-		c->flags |= USN_TCPF_IN_RECOVERY;
-		if (!sack) /* RFC 5681 §3.2 step 2: the first unacked segment */
+		if (usn_rtxq_is_lost(&c->rtxq, c->snd_una, c->mss, USN_TCP_DUPTHRESH))
+			lost = true;
+		if (usn_rtxq_mark_lost_6675(&c->rtxq, c->mss, USN_TCP_DUPTHRESH) > 0)
+			lost = true;
+	} else if (dupack && c->dupacks == USN_TCP_DUPTHRESH &&
+		   !(c->flags & (USN_TCPF_IN_RECOVERY | USN_TCPF_RTO_RECOVERY))) {
+		/* RFC 5681 §3.2 step 2: retransmit the first unacked segment. */
+		if (usn_seq_gt(c->snd_una, c->recover)) {
 			usn_rtxq_mark_lost_head(&c->rtxq, c->mss);
+			lost = true;
+		}
 	}
-	if (sack)
-		usn_rtxq_mark_lost_6675(&c->rtxq, c->mss, USN_TCP_DUPTHRESH);
+	if (lost)
+		usn_tcp_enter_recovery(c);
 }
 
 /* The fifth check of §3.10.7.4 for the established-like states: a new
@@ -412,6 +455,8 @@ static void new_ack(struct usn_tcp_conn *c, const struct seg *s)
 	uint32_t acked = ack - c->snd_una;
 	uint64_t rec_time = 0;
 	usn_rtxq_ack(&c->rtxq, ack, &rec_time);
+	rack_update(c, rec_time, ack);
+	c->tlp_out = false;
 	/* RTT: RFC 7323 §4 (RTTM) with timestamps, else Karn's sample. */
 	if ((c->flags & USN_TCPF_TS) && s->h.opts.has_ts && s->h.opts.ts_ecr != 0) {
 		uint32_t d = usn_tcp_ts_now(c) - s->h.opts.ts_ecr;
@@ -421,7 +466,6 @@ static void new_ack(struct usn_tcp_conn *c, const struct seg *s)
 		usn_tcp_rtt_sample(c, now - c->rtt_time);
 		c->rtt_time = 0;
 	}
-	(void)rec_time;
 	/* Acked data leaves the send ring (the SYN and FIN hold no bytes). */
 	usn_seq_t data_end = c->tx_seq + c->tx.len;
 	usn_seq_t upto = usn_seq_min(ack, data_end);
@@ -462,12 +506,12 @@ static void new_ack(struct usn_tcp_conn *c, const struct seg *s)
 	c->ssthresh = v.ssthresh;
 	/* RFC 6298 §5.2 and §5.3. */
 	if (c->snd_una == c->snd_nxt) {
-		if (c->rtx_kind == USN_TCP_TK_RTO) {
+		if (c->rtx_kind == USN_TCP_TK_RTO || c->rtx_kind == USN_TCP_TK_TLP || c->rtx_kind == USN_TCP_TK_REO) {
 			usn_timer_cancel(tcp->ip->wheel, &c->rtx_timer);
 			c->rtx_kind = USN_TCP_TK_NONE;
 		}
 	} else {
-		usn_tcp_arm_rto(c);
+		usn_tcp_arm_rto_or_tlp(c);
 	}
 	if (c->sd >= 0 && c->tx.buf)
 		usn_tcp_notify(c);
@@ -599,7 +643,9 @@ static void established_input(struct usn_tcp_conn *c, struct seg *s)
 	if ((c->flags & USN_TCPF_SACK) && s->h.opts.nsack > 0) {
 		bool dsack = false;
 		uint64_t newest = 0;
-		usn_rtxq_sack(&c->rtxq, c->snd_una, s->h.opts.sack, s->h.opts.nsack, &dsack, &newest);
+		usn_seq_t newest_end = c->snd_una;
+		usn_rtxq_sack_ex(&c->rtxq, c->snd_una, s->h.opts.sack, s->h.opts.nsack, &dsack, &newest, &newest_end);
+		rack_update(c, newest, newest_end);
 	}
 	loss_detection(c, dupack);
 	/* Window update: RFC 9293 §3.10.7.4, SND.WL1/SND.WL2 rule. */

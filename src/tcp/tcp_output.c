@@ -276,14 +276,18 @@ void usn_tcp_output(struct usn_tcp_conn *c)
 	uint32_t mss = eff_mss(c);
 	for (int guard = 0; guard < 4096; guard++) {
 		uint32_t pipe = pipe_of(c);
-		if (pipe >= c->cwnd && !(c->flags & USN_TCPF_FORCE))
+		uint32_t lt = (!(c->flags & (USN_TCPF_IN_RECOVERY | USN_TCPF_RTO_RECOVERY)) && c->dupacks > 0)
+				      ? USN_MIN(c->dupacks, 2u) * mss
+				      : 0;
+		if (pipe >= c->cwnd + lt && !(c->flags & USN_TCPF_FORCE))
 			break;
 		/* RFC 6675 §4 NextSeg (1): a lost segment first. */
 		usn_seq_t s, e;
 		if (usn_rtxq_next_lost(&c->rtxq, mss, &s, &e) == 0) {
 			retransmit(c, s, e);
 			sent_any = true;
-			if (!usn_timer_pending(&c->rtx_timer) || c->rtx_kind != USN_TCP_TK_RTO)
+			c->flags &= ~USN_TCPF_FORCE;
+			if (!usn_timer_pending(&c->rtx_timer))
 				usn_tcp_arm_rto(c);
 			continue;
 		}
@@ -292,14 +296,19 @@ void usn_tcp_output(struct usn_tcp_conn *c)
 		uint32_t avail = usn_seq_gt(data_end, c->snd_nxt) ? data_end - c->snd_nxt : 0;
 		usn_seq_t wnd_end = c->snd_una + c->snd_wnd;
 		uint32_t wnd_avail = usn_seq_gt(wnd_end, c->snd_nxt) ? wnd_end - c->snd_nxt : 0;
-		uint32_t cwnd_avail = c->cwnd > pipe ? c->cwnd - pipe : 0;
+		/* RFC 3042: the first two duplicate ACKs each let one new
+		 * segment out beyond cwnd. */
+		uint32_t cwnd = c->cwnd;
+		if (!(c->flags & (USN_TCPF_IN_RECOVERY | USN_TCPF_RTO_RECOVERY)) && c->dupacks > 0)
+			cwnd += USN_MIN(c->dupacks, 2u) * mss;
+		uint32_t cwnd_avail = cwnd > pipe ? cwnd - pipe : 0;
 		uint32_t len = USN_MIN(USN_MIN(avail, mss), USN_MIN(wnd_avail, cwnd_avail));
 		bool fin = (c->flags & USN_TCPF_FIN_QUEUED) && !(c->flags & USN_TCPF_FIN_SENT) && len == avail;
 		if (c->flags & USN_TCPF_FORCE) {
 			/* The persist timer overrides SWS avoidance: send what
 			 * the window takes, at least one byte. */
 			if (len == 0 && avail > 0 && wnd_avail > 0)
-				len = USN_MIN(avail, wnd_avail);
+				len = USN_MIN(USN_MIN(avail, wnd_avail), mss);
 			c->flags &= ~USN_TCPF_FORCE;
 		} else if (len == 0 && !fin) {
 			break;
@@ -336,8 +345,8 @@ void usn_tcp_output(struct usn_tcp_conn *c)
 			c->rtt_seq = start;
 			c->rtt_time = now;
 		}
-		if (!usn_timer_pending(&c->rtx_timer) || c->rtx_kind != USN_TCP_TK_RTO)
-			usn_tcp_arm_rto(c); /* RFC 6298 §5.1 */
+		if (!usn_timer_pending(&c->rtx_timer) || c->rtx_kind == USN_TCP_TK_PERSIST)
+			usn_tcp_arm_rto_or_tlp(c); /* RFC 6298 §5.1, RFC 8985 §7.2 */
 		if (fin)
 			break;
 	}
@@ -350,4 +359,33 @@ void usn_tcp_output(struct usn_tcp_conn *c)
 		usn_tcp_arm_persist(c);
 	if (!sent_any && (c->flags & USN_TCPF_ACK_NOW))
 		usn_tcp_send_ack(c);
+}
+
+void usn_tcp_send_tlp(struct usn_tcp_conn *c)
+{
+	/* RFC 8985 §7.3: new data if the window allows, else the last
+	 * segment sent again. */
+	c->tlp_out = true;
+	usn_seq_t data_end = c->tx_seq + c->tx.len;
+	usn_seq_t wnd_end = c->snd_una + c->snd_wnd;
+	if (usn_seq_gt(data_end, c->snd_nxt) && usn_seq_gt(wnd_end, c->snd_nxt)) {
+		c->flags |= USN_TCPF_FORCE;
+		usn_seq_t before = c->snd_nxt;
+		usn_tcp_output(c);
+		c->flags &= ~USN_TCPF_FORCE;
+		if (c->snd_nxt != before) {
+			c->tlp_end = c->snd_nxt;
+			return;
+		}
+	}
+	if (usn_rtxq_empty(&c->rtxq))
+		return;
+	struct usn_rtx_rec *last = usn_rtxq_at(&c->rtxq, c->rtxq.count - 1);
+	if (last->flags & USN_RTX_SACKED)
+		return;
+	usn_seq_t start = last->start;
+	if (last->end - start > eff_mss(c))
+		start = last->end - eff_mss(c);
+	retransmit(c, start, last->end);
+	c->tlp_end = c->snd_nxt;
 }

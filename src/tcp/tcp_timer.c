@@ -84,6 +84,36 @@ void usn_tcp_arm_rto(struct usn_tcp_conn *c)
 	arm(c, USN_TCP_TK_RTO, now_of(c) + backed_off_rto(c));
 }
 
+void usn_tcp_arm_rto_or_tlp(struct usn_tcp_conn *c)
+{
+	/* RFC 8985 §7.2: schedule a probe when SACK is on, we are not in
+	 * recovery, no probe is out and the connection is open for data. */
+	bool ok = (c->flags & USN_TCPF_SACK) && c->srtt > 0 && !c->tlp_out &&
+		  !(c->flags & (USN_TCPF_IN_RECOVERY | USN_TCPF_RTO_RECOVERY)) &&
+		  (c->state == USN_TCP_ESTABLISHED || c->state == USN_TCP_CLOSE_WAIT ||
+		   c->state == USN_TCP_FIN_WAIT_1 || c->state == USN_TCP_LAST_ACK || c->state == USN_TCP_CLOSING);
+	if (!ok) {
+		usn_tcp_arm_rto(c);
+		return;
+	}
+	uint64_t pto = 2 * c->srtt;
+	/* One segment in flight: allow for the peer's delayed ACK
+	 * (WCDelAckT, 200 ms). */
+	if (c->snd_nxt - c->snd_una <= c->mss)
+		pto += 200 * USN_NSEC_PER_MSEC;
+	uint64_t rto = backed_off_rto(c);
+	if (pto > rto)
+		pto = rto;
+	if (pto < USN_NSEC_PER_MSEC)
+		pto = USN_NSEC_PER_MSEC;
+	arm(c, USN_TCP_TK_TLP, now_of(c) + pto);
+}
+
+void usn_tcp_arm_reo(struct usn_tcp_conn *c, uint64_t after)
+{
+	arm(c, USN_TCP_TK_REO, now_of(c) + after);
+}
+
 void usn_tcp_arm_persist(struct usn_tcp_conn *c)
 {
 	if (c->rtx_kind == USN_TCP_TK_PERSIST && usn_timer_pending(&c->rtx_timer))
@@ -211,6 +241,22 @@ static void rtx_timer_fired(struct usn_timer *t, uint64_t now)
 		break;
 	case USN_TCP_TK_FINWAIT2:
 		usn_tcp_conn_done(c, 0);
+		break;
+	case USN_TCP_TK_TLP:
+		/* RFC 8985 §7.3: send a probe, then wait for the RTO. */
+		if (c->snd_una == c->snd_nxt)
+			break;
+		usn_tcp_send_tlp(c);
+		usn_tcp_arm_rto(c);
+		break;
+	case USN_TCP_TK_REO:
+		/* RFC 8985 §6.3: the reordering window of a segment passed. */
+		if (usn_tcp_rack_detect(c) > 0) {
+			usn_tcp_enter_recovery(c);
+			usn_tcp_output(c);
+		}
+		if (!usn_timer_pending(&c->rtx_timer) && c->snd_una != c->snd_nxt)
+			usn_tcp_arm_rto(c);
 		break;
 	default:
 		break;
