@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,4 +239,8 @@ int usn_stack_counter(const struct usn_stack *s, const char *name, uint64_t *ret
 void usn_stack_print_counters(const struct usn_stack *s, void *file, int all)
 {
 	usn_counters_print(&s->ctr, file, all);
+	/* Gauges: what the stack holds now (a leak shows here). */
+	fprintf(file, "state:\n    %u BUFFERS_IN_USE  packet buffers in use (of %u)\n    %u TCP_CONNECTIONS  TCP "
+		      "connections and listeners\n",
+		usn_pool_in_use(&s->pool), s->pool.count, s->tcp.nconns);
 }

@@ -91,6 +91,8 @@ int usn_tcp_conn_setup(struct usn_tcp_conn *c)
 	return 0;
 }
 
+static void init_mss_cc(struct usn_tcp_conn *c);
+
 /* The peer's SYN options (RFC 9293 §3.7.1, RFC 7323 §2.2 and §3.2,
  * RFC 2018 §2); `we_offered` says whether our SYN offered each. */
 static void take_syn_options(struct usn_tcp_conn *c, const struct usn_tcp_repr *h, bool active)
@@ -115,6 +117,12 @@ static void take_syn_options(struct usn_tcp_conn *c, const struct usn_tcp_repr *
 		c->ts_recent_age = now_of(c->tcp);
 	}
 	(void)active;
+	init_mss_cc(c);
+}
+
+/* The send MSS and the initial window once the options are settled. */
+static void init_mss_cc(struct usn_tcp_conn *c)
+{
 	uint32_t mss = USN_MIN((uint32_t)c->peer_mss, (uint32_t)c->adv_mss);
 	/* RFC 6691: the MSS counts no TCP options; timestamps take 12. */
 	if (c->flags & USN_TCPF_TS)
@@ -175,6 +183,148 @@ static int take_text(struct usn_tcp_conn *c, const struct seg *s, uint32_t skip,
 	return grew;
 }
 
+/* ---- RFC 4987 §3.6: SYN cookies ---- */
+
+#define USN_TCP_COOKIE_WINDOW_NS (2 * USN_SYNCOOKIE_PERIOD_NS)
+
+/* Answers a SYN with a SYN-ACK whose ISN is a cookie, keeping no state. */
+static void send_cookie_synack(struct usn_tcp *tcp, struct usn_tcp_conn *l, const struct seg *s)
+{
+	struct usn_counters *ctr = tcp->ip->ctr;
+	uint64_t now = now_of(tcp);
+	const struct usn_tcp_opts *po = &s->h.opts;
+	uint16_t adv = (uint16_t)(tcp->ip->mtu - USN_IPV4_MIN_HLEN - USN_TCP_MIN_HLEN);
+	uint16_t peer = po->has_mss && po->mss > 0 ? po->mss : 536;
+	struct usn_syncookie_opts o = {0};
+	o.mss = usn_syncookie_mss(USN_MIN(peer, adv));
+	if (o.mss == 0) {
+		USN_DROP(ctr, TCP_LISTEN_OVERFLOWS); /* no table entry fits */
+		return;
+	}
+	o.ts_ok = po->has_ts;
+	o.wscale_ok = po->has_wscale;
+	o.snd_wscale = po->wscale;
+	o.rcv_wscale = choose_wscale(l->rcvbuf);
+	o.sack_ok = po->sack_perm;
+	struct usn_tcp_4tuple t = {.laddr = s->ip->dst, .raddr = s->ip->src, .lport = s->h.dst_port,
+				   .rport = s->h.src_port};
+	uint32_t tsbase = (uint32_t)(now / USN_NSEC_PER_MSEC) + tcp->cookie_ts_offset;
+	uint32_t tsval = tsbase;
+	uint32_t cookie = usn_syncookie_make(tcp->key, &t, s->h.seq, now, &o, tsbase, &tsval);
+	struct usn_tcp_repr r;
+	memset(&r, 0, sizeof(r));
+	r.src_port = t.lport;
+	r.dst_port = t.rport;
+	r.seq = cookie;
+	r.ack = s->h.seq + 1;
+	r.flags = USN_TCP_SYN | USN_TCP_ACK;
+	r.window = (uint16_t)USN_MIN(l->rcvbuf, 65535u);
+	r.opts.has_mss = true;
+	r.opts.mss = adv;
+	/* Without timestamps the cookie cannot carry window scaling or SACK:
+	 * the connection goes without (RFC 4987 §3.6). */
+	if (o.ts_ok) {
+		r.opts.has_ts = true;
+		r.opts.ts_val = tsval;
+		r.opts.ts_ecr = po->ts_val;
+		if (o.wscale_ok) {
+			r.opts.has_wscale = true;
+			r.opts.wscale = o.rcv_wscale;
+		}
+		r.opts.sack_perm = o.sack_ok;
+	}
+	uint8_t hdr[USN_TCP_MAX_HLEN];
+	int hlen = usn_tcp_emit(&r, t.laddr, t.raddr, 0, 0, hdr, sizeof(hdr));
+	if (hlen < 0)
+		return;
+	struct usn_ip_payload pl = {.hdr = hdr, .hdr_len = (uint32_t)hlen, .chain = USN_BUF_NONE};
+	if (usn_ip_output(tcp->ip, t.laddr, t.raddr, USN_IPPROTO_TCP, 0, true, &pl) == 0) {
+		USN_CTR_INC(ctr, TCP_OUT_SEGS);
+		USN_CTR_INC(ctr, TCP_SYNCOOKIES_SENT);
+		tcp->last_cookie_time = now ? now : 1;
+	}
+}
+
+/* An ACK to a listener that may complete a cookie handshake: the new
+ * connection, in ESTABLISHED and queued for accept(), or NULL. */
+static struct usn_tcp_conn *cookie_ack(struct usn_tcp *tcp, struct usn_tcp_conn *l, const struct seg *s)
+{
+	struct usn_counters *ctr = tcp->ip->ctr;
+	uint64_t now = now_of(tcp);
+	struct usn_tcp_4tuple t = {.laddr = s->ip->dst, .raddr = s->ip->src, .lport = s->h.dst_port,
+				   .rport = s->h.src_port};
+	struct usn_syncookie_opts o;
+	if (usn_syncookie_check(tcp->key, &t, s->h.seq - 1, s->h.ack - 1, now, s->h.opts.has_ts, s->h.opts.ts_ecr,
+				&o) < 0) {
+		USN_DROP(ctr, TCP_SYNCOOKIES_FAILED);
+		return NULL;
+	}
+	if (l->accept_len >= l->backlog) {
+		USN_DROP(ctr, TCP_LISTEN_OVERFLOWS);
+		return NULL;
+	}
+	struct usn_tcp_conn *c = usn_tcp_conn_new(tcp, -1);
+	if (!c)
+		return NULL;
+	c->t = t;
+	c->rcvbuf = l->rcvbuf;
+	c->sndbuf = l->sndbuf;
+	c->cc = l->cc;
+	c->flags |= (l->flags & (USN_TCPF_NODELAY | USN_TCPF_KEEPALIVE)) | USN_TCPF_COOKIE;
+	c->keep_idle_s = l->keep_idle_s;
+	c->keep_intvl_s = l->keep_intvl_s;
+	c->keep_cnt = l->keep_cnt;
+	if (usn_tcp_conn_setup(c) < 0) {
+		usn_tcp_conn_free(c);
+		return NULL;
+	}
+	c->ts_offset = tcp->cookie_ts_offset;
+	c->irs = s->h.seq - 1;
+	c->rcv_nxt = s->h.seq;
+	c->rcv_adv = c->rcv_nxt + USN_MIN(l->rcvbuf, 65535u);
+	c->last_ack_sent = c->rcv_nxt;
+	c->iss = s->h.ack - 1;
+	c->snd_una = c->snd_nxt = c->tx_seq = s->h.ack;
+	c->recover = c->iss;
+	c->peer_mss = o.mss;
+	if (o.ts_ok) {
+		c->flags |= USN_TCPF_TS;
+		c->ts_recent = s->h.opts.ts_val;
+		c->ts_recent_age = now;
+	}
+	if (o.sack_ok)
+		c->flags |= USN_TCPF_SACK;
+	if (o.wscale_ok) {
+		c->flags |= USN_TCPF_WSCALE;
+		c->snd_wscale = o.snd_wscale;
+		c->rcv_wscale = o.rcv_wscale;
+	} else {
+		c->snd_wscale = c->rcv_wscale = 0;
+	}
+	init_mss_cc(c);
+	c->snd_wnd = (uint32_t)s->h.window << c->snd_wscale;
+	c->max_snd_wnd = c->snd_wnd;
+	c->snd_wl1 = s->h.seq;
+	c->snd_wl2 = s->h.ack;
+	c->last_rcv = now;
+	usn_tcp_set_state(c, USN_TCP_ESTABLISHED);
+	usn_tcp_hash_insert(c);
+	c->listener = l;
+	if (l->accept_tail)
+		l->accept_tail->qnext = c;
+	else
+		l->accept_head = c;
+	l->accept_tail = c;
+	l->accept_len++;
+	USN_CTR_INC(ctr, TCP_SYNCOOKIES_RECV);
+	USN_CTR_INC(ctr, TCP_PASSIVE_OPENS);
+	usn_tcp_arm_keepalive(c);
+	usn_tcp_notify(l);
+	return c;
+}
+
+static void established_input(struct usn_tcp_conn *c, struct seg *s);
+
 /* ---- RFC 9293 §3.10.7.2: LISTEN ---- */
 
 static void listen_input(struct usn_tcp *tcp, struct usn_tcp_conn *l, struct seg *s)
@@ -183,8 +333,23 @@ static void listen_input(struct usn_tcp *tcp, struct usn_tcp_conn *l, struct seg
 	/* First, check for a RST: ignore it. */
 	if (s->h.flags & USN_TCP_RST)
 		return;
-	/* Second, an ACK is bad in LISTEN: <SEQ=SEG.ACK><CTL=RST>. */
+	/* Second, an ACK is bad in LISTEN: <SEQ=SEG.ACK><CTL=RST> - unless it
+	 * completes a SYN cookie handshake (RFC 4987 §3.6). */
 	if (s->h.flags & USN_TCP_ACK) {
+		if (!(s->h.flags & USN_TCP_SYN) && tcp->last_cookie_time &&
+		    now_of(tcp) - tcp->last_cookie_time < USN_TCP_COOKIE_WINDOW_NS) {
+			struct usn_tcp_conn *c = cookie_ack(tcp, l, s);
+			if (c) {
+				established_input(c, s); /* its data and FIN */
+				return;
+			}
+			/* DEVIATION(RFC 9293 §3.10.7.2): while cookies are in
+			 * use an ACK that fails the check is dropped, not
+			 * reset: it may be data that overtook the ACK that
+			 * completes the handshake, and the peer will send
+			 * that again. */
+			return;
+		}
 		USN_CTR_INC(ctr, TCP_DROP_BAD_ACK);
 		usn_tcp_send_reset_for(tcp, s->ip, &s->h, s->len);
 		return;
@@ -199,8 +364,8 @@ static void listen_input(struct usn_tcp *tcp, struct usn_tcp_conn *l, struct seg
 		return;
 	}
 	if (l->syn_len >= tcp->syn_backlog) {
-		/* TODO(syncookies): answer with a SYN cookie here. */
-		USN_DROP(ctr, TCP_LISTEN_OVERFLOWS);
+		/* RFC 4987 §3.6: the SYN queue is full: answer statelessly. */
+		send_cookie_synack(tcp, l, s);
 		return;
 	}
 	struct usn_tcp_conn *c = usn_tcp_conn_new(tcp, -1);
