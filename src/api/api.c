@@ -404,6 +404,9 @@ USNET_API int usn_setsockopt(struct usn_stack *s, int sd, int level, int name, c
 				c->keep_idle_s = (uint32_t)v;
 			else
 				c->keep_intvl_s = (uint32_t)v;
+			/* As Linux: a running keep-alive timer follows. */
+			if ((c->flags & USN_TCPF_KEEPALIVE) && c->state >= USN_TCP_ESTABLISHED)
+				usn_tcp_arm_keepalive(c);
 			return 0;
 		case TCP_KEEPCNT:
 			if (v < 1 || v > 127)

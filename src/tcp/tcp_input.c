@@ -785,7 +785,9 @@ static void established_input(struct usn_tcp_conn *c, struct seg *s)
 		}
 		if (!child_established(c))
 			return; /* the ACK is dropped; the SYN-ACK will be resent */
-		usn_tcp_set_state(c, USN_TCP_ESTABLISHED);
+		/* A close requested in SYN-RECEIVED goes ahead now
+		 * (RFC 9293 §3.10.4). */
+		usn_tcp_set_state(c, (c->flags & USN_TCPF_FIN_QUEUED) ? USN_TCP_FIN_WAIT_1 : USN_TCP_ESTABLISHED);
 		c->snd_wnd = (uint32_t)s->h.window << c->snd_wscale;
 		c->max_snd_wnd = USN_MAX(c->max_snd_wnd, c->snd_wnd);
 		c->snd_wl1 = s->h.seq;

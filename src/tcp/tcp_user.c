@@ -231,6 +231,8 @@ static void queue_fin(struct usn_tcp_conn *c)
 		usn_tcp_set_state(c, USN_TCP_LAST_ACK);
 		break;
 	default:
+		/* RFC 9293 §3.10.4, SYN-RECEIVED: the FIN waits for
+		 * ESTABLISHED (tcp_input.c moves to FIN-WAIT-1 then). */
 		return;
 	}
 	usn_tcp_output(c);
@@ -248,7 +250,7 @@ int usn_tcp_shutdown(struct usn_tcp_conn *c, bool rd, bool wr)
 	}
 	if (rd)
 		c->flags |= USN_TCPF_RD_SHUT;
-	if (wr && c->state != USN_TCP_SYN_RECEIVED)
+	if (wr)
 		queue_fin(c);
 	usn_tcp_notify(c);
 	return 0;
@@ -321,10 +323,6 @@ void usn_tcp_close(struct usn_tcp_conn *c)
 	}
 	c->sd = -1;
 	c->flags |= USN_TCPF_ORPHAN;
-	if (c->state == USN_TCP_SYN_RECEIVED) {
-		usn_tcp_abort(c);
-		return;
-	}
 	queue_fin(c);
 	if (c->state == USN_TCP_FIN_WAIT_2)
 		usn_tcp_arm_finwait2(c);
