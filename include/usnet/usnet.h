@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -175,6 +176,17 @@ USNET_API ssize_t usn_send(struct usn_stack *s, int sd, const void *buf, size_t 
 /* Returns the bytes read, 0 at end of stream, -EAGAIN when none, or the
  * connection's error (-ECONNRESET, -ETIMEDOUT). */
 USNET_API ssize_t usn_recv(struct usn_stack *s, int sd, void *buf, size_t len, int flags);
+/* Zero-copy receive: fills at most two iovecs pointing into the socket's
+ * receive buffer with up to max bytes and returns their total (0 at end of
+ * stream, -EAGAIN when none, or the connection's error); the memory stays
+ * valid until usn_recv_done(), which releases n of those bytes. */
+USNET_API ssize_t usn_recv_zc(struct usn_stack *s, int sd, struct iovec ret_iov[2], int *ret_iovcnt, size_t max);
+USNET_API int usn_recv_done(struct usn_stack *s, int sd, size_t n);
+/* Sends count bytes of the regular file fd starting at *offset (advanced
+ * by what was queued), as sendfile(2) does, without copying the file data:
+ * the range is mapped and segments are built from the mapping. Returns the
+ * bytes queued, -EAGAIN when the send buffer is full, 0 at end of file. */
+USNET_API ssize_t usn_sendfile(struct usn_stack *s, int sd, int fd, off_t *offset, size_t count);
 USNET_API int usn_shutdown(struct usn_stack *s, int sd, int how);
 /* Resets the connection (RST) and frees the descriptor. */
 USNET_API int usn_abort(struct usn_stack *s, int sd);

@@ -143,6 +143,36 @@ USNET_API ssize_t usn_recv(struct usn_stack *s, int sd, void *buf, size_t len, i
 	return usn_tcp_recv(so->pcb, buf, len, (flags & USN_MSG_PEEK) != 0);
 }
 
+USNET_API ssize_t usn_recv_zc(struct usn_stack *s, int sd, struct iovec ret_iov[2], int *ret_iovcnt, size_t max)
+{
+	struct usn_sock *so = usn_sock_get(s, sd, USN_SOCK_FREE);
+	if (!so)
+		return -EBADF;
+	if (so->type != USN_SOCK_TCP || !ret_iov || !ret_iovcnt)
+		return -EOPNOTSUPP;
+	return usn_tcp_recv_zc(so->pcb, ret_iov, ret_iovcnt, max);
+}
+
+USNET_API int usn_recv_done(struct usn_stack *s, int sd, size_t n)
+{
+	struct usn_sock *so = usn_sock_get(s, sd, USN_SOCK_FREE);
+	if (!so)
+		return -EBADF;
+	if (so->type != USN_SOCK_TCP)
+		return -EOPNOTSUPP;
+	return usn_tcp_recv_done(so->pcb, n);
+}
+
+USNET_API ssize_t usn_sendfile(struct usn_stack *s, int sd, int fd, off_t *offset, size_t count)
+{
+	struct usn_sock *so = usn_sock_get(s, sd, USN_SOCK_FREE);
+	if (!so)
+		return -EBADF;
+	if (so->type != USN_SOCK_TCP)
+		return -EINVAL; /* as sendfile(2) to a datagram socket */
+	return usn_tcp_sendfile(so->pcb, fd, offset, count);
+}
+
 USNET_API int usn_shutdown(struct usn_stack *s, int sd, int how)
 {
 	struct usn_sock *so = usn_sock_get(s, sd, USN_SOCK_FREE);
@@ -393,7 +423,7 @@ USNET_API int usn_setsockopt(struct usn_stack *s, int sd, int level, int name, c
 				c->flags |= USN_TCPF_NODELAY;
 			else
 				c->flags &= ~USN_TCPF_NODELAY;
-			if (v && c->tx.buf)
+			if (v && usn_txq_ready(&c->tx))
 				usn_tcp_output(c);
 			return 0;
 		case TCP_KEEPIDLE:
@@ -443,7 +473,7 @@ USNET_API int usn_getsockopt(struct usn_stack *s, int sd, int level, int name, v
 		else if (level == SOL_SOCKET && name == SO_RCVBUF)
 			v = (int)(c->rx.buf ? c->rx.cap : c->rcvbuf);
 		else if (level == SOL_SOCKET && name == SO_SNDBUF)
-			v = (int)(c->tx.buf ? c->tx.cap : c->sndbuf);
+			v = (int)(usn_txq_ready(&c->tx) ? c->tx.cap : c->sndbuf);
 		else if (level == IPPROTO_TCP && name == TCP_NODELAY)
 			v = (c->flags & USN_TCPF_NODELAY) != 0;
 		else if (level == IPPROTO_TCP && name == TCP_MAXSEG)

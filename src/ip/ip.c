@@ -140,16 +140,21 @@ static void payload_copy(struct usn_ip *ip, const struct usn_ip_payload *pl, uin
 	if (n == 0)
 		return;
 	off -= pl->hdr_len;
-	if (pl->chain == USN_BUF_NONE) {
-		if (off < pl->data_len) {
-			uint32_t k = USN_MIN(n, pl->data_len - off);
-			memcpy(dst, pl->data + off, k);
+	if (pl->chain == USN_BUF_NONE && pl->iovcnt > 0) {
+		for (uint32_t i = 0; i < pl->iovcnt && n > 0; i++) {
+			uint32_t ilen = (uint32_t)pl->iov[i].iov_len;
+			if (off >= ilen) {
+				off -= ilen;
+				continue;
+			}
+			uint32_t k = USN_MIN(n, ilen - off);
+			memcpy(dst, (const uint8_t *)pl->iov[i].iov_base + off, k);
 			dst += k;
 			n -= k;
-			off = pl->data_len;
+			off = 0;
 		}
-		if (n > 0)
-			memcpy(dst, pl->data2 + (off - pl->data_len), n);
+	} else if (pl->chain == USN_BUF_NONE) {
+		memcpy(dst, pl->data + off, n);
 	} else
 		usn_buf_chain_copy(ip->pool, pl->chain, pl->chain_off + off, dst, n);
 }
@@ -168,7 +173,13 @@ int usn_ip_output(struct usn_ip *ip, uint32_t src, uint32_t dst, uint8_t proto, 
 			return rc;
 		}
 	}
-	uint32_t total = pl->hdr_len + (pl->chain == USN_BUF_NONE ? pl->data_len + pl->data2_len : pl->chain_len);
+	uint32_t body = pl->chain != USN_BUF_NONE ? pl->chain_len : pl->data_len;
+	if (pl->chain == USN_BUF_NONE && pl->iovcnt > 0) {
+		body = 0;
+		for (uint32_t i = 0; i < pl->iovcnt; i++)
+			body += (uint32_t)pl->iov[i].iov_len;
+	}
+	uint32_t total = pl->hdr_len + body;
 	if (total > USN_IPV4_MAX_LEN - USN_IPV4_MIN_HLEN)
 		return -EMSGSIZE;
 	uint32_t room = ip->pool->buf_size - ip->pool->headroom;

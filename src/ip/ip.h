@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "counters.h"
 #include "dev.h"
@@ -166,8 +167,8 @@ struct usn_ip_payload {
 	uint32_t hdr_len;
 	const uint8_t *data;
 	uint32_t data_len;
-	const uint8_t *data2; /* a second contiguous piece after data (a ring's wrap) */
-	uint32_t data2_len;
+	const struct iovec *iov; /* instead of data: a gather list (iovcnt > 0) */
+	uint32_t iovcnt;
 	uint32_t chain;      /* USN_BUF_NONE when data is used */
 	uint32_t chain_off;
 	uint32_t chain_len;

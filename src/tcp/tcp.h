@@ -62,6 +62,7 @@
 #include "syncookie.h"
 #include "tcp_rtxq.h"
 #include "tcp_seq.h"
+#include "tcp_txq.h"
 
 enum usn_tcp_state {
 	USN_TCP_CLOSED = 0,
@@ -136,7 +137,8 @@ struct usn_tcp_conn {
 
 	/* data: tx holds bytes from sequence tx_seq (SND.UNA once the SYN is
 	 * acked) to the end of queued data; rx's in-order end is RCV.NXT */
-	struct usn_bytering rx, tx;
+	struct usn_bytering rx;
+	struct usn_txq tx;
 	usn_seq_t tx_seq;
 	struct usn_rtxq rtxq;
 	uint32_t rcvbuf, sndbuf;
@@ -285,6 +287,14 @@ int usn_tcp_connect(struct usn_tcp_conn *c, uint32_t addr, uint16_t port);
 struct usn_tcp_conn *usn_tcp_accept(struct usn_tcp_conn *l);
 int usn_tcp_send(struct usn_tcp_conn *c, const void *buf, size_t len, bool more);
 int usn_tcp_recv(struct usn_tcp_conn *c, void *buf, size_t len, bool peek);
+/* Zero-copy receive: up to max in-order bytes as at most two iovecs into
+ * the receive ring (valid until the next call on the connection), then
+ * usn_tcp_recv_done() with the bytes used. Returns the bytes, 0 at end of
+ * stream, or -errno as usn_tcp_recv. */
+int usn_tcp_recv_zc(struct usn_tcp_conn *c, struct iovec iov[2], int *ret_iovcnt, size_t max);
+int usn_tcp_recv_done(struct usn_tcp_conn *c, size_t n);
+/* Queues count bytes of fd from *offset as a file extent (no copy). */
+int usn_tcp_sendfile(struct usn_tcp_conn *c, int fd, off_t *offset, size_t count);
 int usn_tcp_shutdown(struct usn_tcp_conn *c, bool rd, bool wr);
 /* The user lets go of the connection: graceful close (or RST when data is
  * unread, RFC 9293 §3.10.4 / RFC 2525 §2.17); it lives on as an orphan. */

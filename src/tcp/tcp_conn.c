@@ -139,7 +139,7 @@ struct usn_tcp_conn *usn_tcp_conn_new(struct usn_tcp *tcp, int sd)
 static void conn_release_buffers(struct usn_tcp_conn *c)
 {
 	usn_bytering_fini(&c->rx);
-	usn_bytering_fini(&c->tx);
+	usn_txq_fini(&c->tx);
 	usn_rtxq_fini(&c->rtxq);
 }
 
@@ -231,7 +231,7 @@ uint32_t usn_tcp_poll(const struct usn_tcp_conn *c)
 		ev |= 0x001u;
 	/* Writable when at least a third of the send buffer is free (Linux's
 	 * sk_stream_wspace >= min_wspace rule is similar), and not shut. */
-	if (!(c->flags & USN_TCPF_FIN_QUEUED) && usn_bytering_space(&c->tx) >= c->sndbuf / 3)
+	if (!(c->flags & USN_TCPF_FIN_QUEUED) && usn_txq_space(&c->tx) >= c->tx.cap / 3)
 		ev |= 0x004u;
 	if (c->so_error)
 		ev |= 0x008u;

@@ -80,7 +80,7 @@ int usn_tcp_conn_setup(struct usn_tcp_conn *c)
 	struct usn_ip *ip = c->tcp->ip;
 	if (!c->rx.buf && usn_bytering_init(&c->rx, c->rcvbuf) < 0)
 		return -ENOMEM;
-	if (!c->tx.buf && usn_bytering_init(&c->tx, c->sndbuf) < 0)
+	if (!usn_txq_ready(&c->tx) && usn_txq_init(&c->tx, c->sndbuf) < 0)
 		return -ENOMEM;
 	uint32_t mtu_mss = (uint32_t)ip->mtu - USN_IPV4_MIN_HLEN - USN_TCP_MIN_HLEN;
 	c->adv_mss = (uint16_t)mtu_mss;
@@ -336,7 +336,7 @@ static void listen_input(struct usn_tcp *tcp, struct usn_tcp_conn *l, struct seg
 	/* Second, an ACK is bad in LISTEN: <SEQ=SEG.ACK><CTL=RST> - unless it
 	 * completes a SYN cookie handshake (RFC 4987 §3.6). */
 	if (s->h.flags & USN_TCP_ACK) {
-		if (!(s->h.flags & USN_TCP_SYN) && tcp->last_cookie_time &&
+		if (!(s->h.flags & USN_TCP_SYN) && tcp->last_cookie_time && now_of(tcp) >= tcp->last_cookie_time &&
 		    now_of(tcp) - tcp->last_cookie_time < USN_TCP_COOKIE_WINDOW_NS) {
 			struct usn_tcp_conn *c = cookie_ack(tcp, l, s);
 			if (c) {
@@ -457,6 +457,8 @@ static void syn_sent_input(struct usn_tcp_conn *c, struct seg *s)
 	if (ack_ok) {
 		uint64_t t;
 		usn_rtxq_ack(&c->rtxq, s->h.ack, &t);
+		/* DEVIATION(RFC 6298 §2.2): a SYN sent at time 0 (virtual time
+		 * only) gives no sample, because 0 means "none" here. */
 		if (t)
 			usn_tcp_rtt_sample(c, now_of(tcp) - t);
 		c->snd_una = s->h.ack;
@@ -484,6 +486,7 @@ static void syn_sent_input(struct usn_tcp_conn *c, struct seg *s)
 	}
 	/* Simultaneous open: <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>. */
 	c->snd_wnd = s->h.window;
+	c->max_snd_wnd = c->snd_wnd;
 	c->snd_wl1 = s->h.seq;
 	usn_tcp_set_state(c, USN_TCP_SYN_RECEIVED);
 	usn_tcp_send_syn(c);
@@ -636,7 +639,7 @@ static void new_ack(struct usn_tcp_conn *c, const struct seg *s)
 	usn_seq_t upto = usn_seq_min(ack, data_end);
 	if (usn_seq_gt(upto, c->tx_seq)) {
 		uint32_t n = upto - c->tx_seq;
-		usn_bytering_consume(&c->tx, n);
+		usn_txq_consume(&c->tx, n);
 		c->tx_seq = upto;
 	}
 	c->snd_una = ack;
@@ -678,7 +681,7 @@ static void new_ack(struct usn_tcp_conn *c, const struct seg *s)
 	} else {
 		usn_tcp_arm_rto_or_tlp(c);
 	}
-	if (c->sd >= 0 && c->tx.buf)
+	if (c->sd >= 0 && usn_txq_ready(&c->tx))
 		usn_tcp_notify(c);
 }
 

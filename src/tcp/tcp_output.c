@@ -108,22 +108,22 @@ static void xmit(struct usn_tcp_conn *c, usn_seq_t seq, uint8_t flags, uint32_t 
 		}
 		r.opts.nsack = (uint8_t)n;
 	}
-	struct iovec iov[2] = {{0}};
-	int niov = len ? usn_bytering_peek_iov(&c->tx, data_off, len, iov) : 0;
+	struct iovec iov[USN_TXQ_MAX_IOV];
+	int niov = len ? usn_txq_peek_iov(&c->tx, data_off, len, iov, USN_TXQ_MAX_IOV) : 0;
 	uint32_t sum = 0;
-	if (niov > 0)
-		sum = usn_csum_partial(iov[0].iov_base, iov[0].iov_len, 0);
-	if (niov > 1)
-		sum = usn_csum_combine(sum, usn_csum_partial(iov[1].iov_base, iov[1].iov_len, 0), iov[0].iov_len);
+	size_t pos = 0;
+	for (int i = 0; i < niov; i++) {
+		sum = usn_csum_combine(sum, usn_csum_partial(iov[i].iov_base, iov[i].iov_len, 0), pos);
+		pos += iov[i].iov_len;
+	}
+	if (pos < len)
+		len = (uint32_t)pos; /* cannot happen: the queue holds the range */
 	uint8_t hdr[USN_TCP_MAX_HLEN];
 	int hlen = usn_tcp_emit(&r, c->t.laddr, c->t.raddr, (uint16_t)len, sum, hdr, sizeof(hdr));
 	if (hlen < 0)
 		return;
 	struct usn_ip_payload pl = {
-		.hdr = hdr, .hdr_len = (uint32_t)hlen,
-		.data = niov > 0 ? iov[0].iov_base : NULL, .data_len = niov > 0 ? (uint32_t)iov[0].iov_len : 0,
-		.data2 = niov > 1 ? iov[1].iov_base : NULL, .data2_len = niov > 1 ? (uint32_t)iov[1].iov_len : 0,
-		.chain = USN_BUF_NONE,
+		.hdr = hdr, .hdr_len = (uint32_t)hlen, .iov = iov, .iovcnt = (uint32_t)niov, .chain = USN_BUF_NONE,
 	};
 	/* RFC 1191: DF on every segment (path MTU discovery). */
 	if (usn_ip_output(ip, c->t.laddr, c->t.raddr, USN_IPPROTO_TCP, 0, true, &pl) < 0)

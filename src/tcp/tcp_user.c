@@ -161,7 +161,7 @@ int usn_tcp_send(struct usn_tcp_conn *c, const void *buf, size_t len, bool more)
 			c->so_error = 0;
 			return -e;
 		}
-		return c->tx.buf ? -EPIPE : -ENOTCONN;
+		return usn_txq_ready(&c->tx) ? -EPIPE : -ENOTCONN;
 	case USN_TCP_LISTEN:
 		return -ENOTCONN;
 	default:
@@ -169,11 +169,10 @@ int usn_tcp_send(struct usn_tcp_conn *c, const void *buf, size_t len, bool more)
 	}
 	if (c->flags & USN_TCPF_FIN_QUEUED)
 		return -EPIPE;
-	if (len == 0)
+	if (len == 0 || !buf)
 		return 0;
-	uint32_t room = usn_bytering_space(&c->tx);
 	uint32_t want = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
-	uint32_t n = usn_bytering_append(&c->tx, buf, USN_MIN(want, room));
+	uint32_t n = usn_txq_append(&c->tx, buf, want);
 	if (n == 0)
 		return -EAGAIN;
 	if (more)
@@ -182,6 +181,56 @@ int usn_tcp_send(struct usn_tcp_conn *c, const void *buf, size_t len, bool more)
 		c->flags &= ~USN_TCPF_MORE;
 	usn_tcp_output(c);
 	return (int)n;
+}
+
+int usn_tcp_sendfile(struct usn_tcp_conn *c, int fd, off_t *offset, size_t count)
+{
+	int rc = usn_tcp_send(c, NULL, 0, false); /* the state checks of send */
+	if (rc < 0)
+		return rc;
+	if (count == 0)
+		return 0;
+	ssize_t n = usn_txq_append_file(&c->tx, fd, offset, count);
+	if (n == 0 && usn_txq_space(&c->tx) == 0)
+		return -EAGAIN;
+	if (n > 0) {
+		c->flags &= ~USN_TCPF_MORE;
+		usn_tcp_output(c);
+	}
+	return (int)n;
+}
+
+/* After the user took n bytes: the window may have opened enough to say
+ * so (RFC 9293 §3.8.6.2.2: by a full segment or half the buffer). */
+static void rcv_consumed(struct usn_tcp_conn *c, uint32_t n, uint32_t old_win)
+{
+	(void)n;
+	if (c->state == USN_TCP_ESTABLISHED || c->state == USN_TCP_FIN_WAIT_1 || c->state == USN_TCP_FIN_WAIT_2) {
+		uint32_t win = usn_tcp_rcv_window(c);
+		if (win >= old_win + USN_MIN(c->rx.cap / 2, (uint32_t)c->adv_mss))
+			usn_tcp_send_ack(c);
+	}
+}
+
+int usn_tcp_recv_zc(struct usn_tcp_conn *c, struct iovec iov[2], int *ret_iovcnt, size_t max)
+{
+	*ret_iovcnt = 0;
+	if (c->rx.len == 0)
+		return usn_tcp_recv(c, NULL, 0, true);
+	uint32_t want = max > UINT32_MAX ? UINT32_MAX : (uint32_t)max;
+	uint32_t n = USN_MIN(want, c->rx.len);
+	*ret_iovcnt = usn_bytering_peek_iov(&c->rx, 0, n, iov);
+	return (int)n;
+}
+
+int usn_tcp_recv_done(struct usn_tcp_conn *c, size_t n)
+{
+	if (n > c->rx.len)
+		return -EINVAL;
+	uint32_t old_win = usn_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	usn_bytering_consume(&c->rx, (uint32_t)n);
+	rcv_consumed(c, (uint32_t)n, old_win);
+	return 0;
 }
 
 int usn_tcp_recv(struct usn_tcp_conn *c, void *buf, size_t len, bool peek)
@@ -206,13 +255,7 @@ int usn_tcp_recv(struct usn_tcp_conn *c, void *buf, size_t len, bool peek)
 		return (int)n;
 	uint32_t old_win = usn_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 	usn_bytering_consume(&c->rx, n);
-	/* RFC 9293 §3.8.6.2.2: tell the peer when the window opens by a
-	 * full segment or half the buffer (also out of a zero window). */
-	if (c->state == USN_TCP_ESTABLISHED || c->state == USN_TCP_FIN_WAIT_1 || c->state == USN_TCP_FIN_WAIT_2) {
-		uint32_t win = usn_tcp_rcv_window(c);
-		if (win >= old_win + USN_MIN(c->rx.cap / 2, (uint32_t)c->adv_mss))
-			usn_tcp_send_ack(c);
-	}
+	rcv_consumed(c, n, old_win);
 	return (int)n;
 }
 

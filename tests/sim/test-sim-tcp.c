@@ -14,6 +14,8 @@
  *            B must see ECONNRESET after a correct prefix of the data;
  *   simopen  both stacks connect to each other at once (simultaneous open,
  *            RFC 9293 §3.5), then as bulk (often a simultaneous close).
+ * Senders use send() or usn_sendfile() from a file holding the pattern;
+ * receivers use recv() or the zero-copy usn_recv_zc().
  * Properties checked on every seed:
  *   - every byte arrives exactly once and in order (a position-dependent
  *     pattern is verified on receipt);
@@ -33,6 +35,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "rand.h"
 #include "sim.h"
@@ -46,6 +50,8 @@ struct side {
 	int sd;
 	uint64_t to_send, sent, received, expect;
 	bool shut, eof, closed;
+	int file_fd;  /* >= 0: send with usn_sendfile() from this file */
+	bool zc;      /* receive with usn_recv_zc() */
 };
 
 enum flow_kind { FLOW_BULK, FLOW_CHURN, FLOW_ABORT, FLOW_SIMOPEN };
@@ -70,7 +76,7 @@ struct run {
 	bool failed;
 	bool verbose;
 	char why[300];
-	uint8_t buf[65536];
+	uint8_t buf[131072];
 };
 
 static uint8_t pattern(uint64_t seed, int flow, int dir, uint64_t i)
@@ -126,7 +132,28 @@ static void side_step(struct run *r, struct usn_stack *s, struct side *sd, int f
 			return;
 		}
 	}
-	while (sd->sent < sd->to_send) {
+	while (sd->file_fd >= 0 && sd->sent < sd->to_send) {
+		off_t off = (off_t)sd->sent;
+		ssize_t w = usn_sendfile(s, sd->sd, sd->file_fd, &off, (size_t)(sd->to_send - sd->sent));
+		if (w == -EAGAIN || w == 0)
+			break;
+		if (w < 0) {
+			if (w == -ECONNRESET && f->kind == FLOW_ABORT && dir == 1) {
+				usn_close(s, sd->sd);
+				sd->closed = true;
+				r->done++;
+				return;
+			}
+			fail(r, "flow %d: sendfile failed: %lld", flow, (long long)w);
+			return;
+		}
+		if ((uint64_t)off != sd->sent + (uint64_t)w) {
+			fail(r, "flow %d: sendfile offset %lld", flow, (long long)off);
+			return;
+		}
+		sd->sent += (uint64_t)w;
+	}
+	while (sd->file_fd < 0 && sd->sent < sd->to_send) {
 		uint64_t n = USN_MIN(sd->to_send - sd->sent, (uint64_t)sizeof(r->buf));
 		for (uint64_t i = 0; i < n; i++)
 			r->buf[i] = pattern(r->sim.seed, flow, dir, sd->sent + i);
@@ -157,7 +184,26 @@ static void side_step(struct run *r, struct usn_stack *s, struct side *sd, int f
 		sd->shut = true;
 	}
 	while (!sd->eof) {
-		ssize_t n = usn_recv(s, sd->sd, r->buf, sizeof(r->buf), 0);
+		ssize_t n;
+		if (sd->zc) {
+			struct iovec iov[2];
+			int cnt = 0;
+			n = usn_recv_zc(s, sd->sd, iov, &cnt, 100000);
+			if (n > 0) {
+				size_t at = 0;
+				for (int i = 0; i < cnt; i++) {
+					memcpy(r->buf + at, iov[i].iov_base, USN_MIN(iov[i].iov_len, sizeof(r->buf) - at));
+					at += iov[i].iov_len;
+				}
+				if (at != (size_t)n || at > sizeof(r->buf)) {
+					fail(r, "flow %d: zero-copy iovecs cover %zu of %zd bytes", flow, at, n);
+					return;
+				}
+				usn_recv_done(s, sd->sd, (size_t)n);
+			}
+		} else {
+			n = usn_recv(s, sd->sd, r->buf, sizeof(r->buf), 0);
+		}
 		if (n == -EAGAIN)
 			break;
 		if (n == -ECONNRESET && f->kind == FLOW_ABORT && dir == 1) {
@@ -193,7 +239,12 @@ static void side_step(struct run *r, struct usn_stack *s, struct side *sd, int f
 	}
 	if (sd->shut && sd->eof) {
 		struct usn_tcp_info ti;
-		if (usn_tcp_info(s, sd->sd, &ti) == 0 && ti.unacked == 0 && ti.send_queue == 0) {
+		/* Everything acknowledged; or the connection already ended
+		 * without an error: a FIN whose ACK was lost and that was sent
+		 * again after the peer's TIME-WAIT had ended meets a RST
+		 * (RFC 9293 §3.10.7.4, LAST-ACK/CLOSING), as on Linux. */
+		if (usn_tcp_info(s, sd->sd, &ti) == 0 &&
+		    ((ti.unacked == 0 && ti.send_queue == 0) || ti.state == 0 /* CLOSED */)) {
 			usn_close(s, sd->sd);
 			sd->closed = true;
 			r->done++;
@@ -272,6 +323,7 @@ static bool app_step(void *arg)
 			f->a.to_send = f->b.expect = nb;
 			f->b.to_send = f->a.expect = na;
 			f->b.sd = -1;
+			f->a.file_fd = f->b.file_fd = -1;
 			f->a.sd = usn_socket(sim->a, USN_SOCK_STREAM);
 			struct usn_addr to = usn_addr_v4(SIM_ADDR_B, PORT);
 			int rc = usn_connect(sim->a, f->a.sd, &to);
@@ -338,6 +390,25 @@ static int run_seed(uint64_t seed, struct run *r)
 		f->a.expect = f->b.to_send;
 		f->b.expect = f->a.to_send;
 		f->b.sd = -1;
+		f->a.file_fd = f->b.file_fd = -1;
+		for (int d = 0; d < 2; d++) {
+			struct side *sd = d ? &f->b : &f->a;
+			sd->zc = usn_rand_below(&rnd, 3) == 0;
+			if (f->kind == FLOW_CHURN || usn_rand_below(&rnd, 3) != 0 || sd->to_send == 0)
+				continue;
+			/* The pattern in a file, for usn_sendfile(). */
+			sd->file_fd = memfd_create("usnet-sim", MFD_CLOEXEC);
+			for (uint64_t o = 0; o < sd->to_send; o += sizeof(r->buf)) {
+				uint64_t n = USN_MIN(sd->to_send - o, (uint64_t)sizeof(r->buf));
+				for (uint64_t j = 0; j < n; j++)
+					r->buf[j] = pattern(seed, i, d, o + j);
+				if (pwrite(sd->file_fd, r->buf, (size_t)n, (off_t)o) != (ssize_t)n) {
+					snprintf(r->why, sizeof(r->why), "cannot write the sendfile source");
+					r->failed = true;
+					goto out;
+				}
+			}
+		}
 		f->a.sd = usn_socket(sim->a, USN_SOCK_STREAM);
 		uint16_t bport = PORT;
 		if (f->kind == FLOW_SIMOPEN) {
@@ -454,6 +525,12 @@ out:
 		printf("seed %" PRIu64 ": %d flows, t=%.1fs, A retransmits %" PRIu64 ", B cookie handshakes %" PRIu64
 		       "\n",
 		       seed, r->nflows, (double)sim->now / 1e9, v, ck);
+	}
+	for (int i = 0; i < r->nflows; i++) {
+		if (r->f[i].a.file_fd >= 0)
+			close(r->f[i].a.file_fd);
+		if (r->f[i].b.file_fd >= 0)
+			close(r->f[i].b.file_fd);
 	}
 	sim_fini(sim);
 	return r->failed ? -1 : 0;

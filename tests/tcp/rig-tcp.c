@@ -20,6 +20,9 @@ int tr_setup(void **state)
 	if (rc != 0)
 		return rc;
 	rig_learn_peer(*state);
+	/* start at 1 s: a monotonic clock is never at 0 */
+	tr_advance(*state, SEC);
+	rig_clear(*state);
 	return 0;
 }
 
@@ -173,6 +176,14 @@ int tr_next(const struct rig *r, int from, struct tr_seg *ret)
 	return -1;
 }
 
+void tr_dump(const struct rig *r)
+{
+	struct tr_seg s;
+	for (int i = tr_next(r, 0, &s); i >= 0; i = tr_next(r, i + 1, &s))
+		print_message("  t=%.6f %u->%u flags=%02x seq=%u ack=%u win=%u len=%u\n", (double)s.t / 1e9,
+			      s.h.src_port, s.h.dst_port, s.h.flags, s.h.seq, s.h.ack, s.h.window, s.len);
+}
+
 uint32_t tr_count(const struct rig *r)
 {
 	uint32_t n = 0;
@@ -184,6 +195,8 @@ uint32_t tr_count(const struct rig *r)
 struct tr_seg tr_only(const struct rig *r)
 {
 	struct tr_seg s;
+	if (tr_count(r) != 1)
+		tr_dump(r);
 	assert_int_equal(tr_count(r), 1);
 	assert_true(tr_next(r, 0, &s) >= 0);
 	return s;
@@ -273,6 +286,7 @@ int tr_listen(struct rig *r, uint16_t port, int backlog)
 
 int tr_open_passive(struct rig *r, int lsd, struct tr_peer *p)
 {
+	rig_run(r);
 	rig_clear(r);
 	struct usn_tcp_repr h;
 	memset(&h, 0, sizeof(h));
@@ -304,6 +318,7 @@ int tr_open_passive(struct rig *r, int lsd, struct tr_peer *p)
 
 int tr_open_active(struct rig *r, struct tr_peer *p)
 {
+	rig_run(r);
 	rig_clear(r);
 	int sd = usn_socket(r->s, USN_SOCK_STREAM);
 	assert_true(sd >= 0);

@@ -90,6 +90,8 @@ void tr_ack(struct rig *r, struct tr_peer *p);
  * none. Asserts its checksum and header are valid. */
 int tr_next(const struct rig *r, int from, struct tr_seg *ret);
 uint32_t tr_count(const struct rig *r);
+/* Prints the captured segments (for a failing test). */
+void tr_dump(const struct rig *r);
 /* Asserts exactly one TCP segment was captured and returns it. */
 struct tr_seg tr_only(const struct rig *r);
 /* Takes what a usnet segment tells the peer: TSval, and rcv advanced

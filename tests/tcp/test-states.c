@@ -155,6 +155,7 @@ static void test_listen_syn_options(void **state)
 	assert_int_equal(ti.mss, SMSS);
 	assert_int_equal(ti.snd_wnd, 1024u << TR_PEER_WS);
 	assert_int_equal(usn_abort(r->s, sd), 0);
+	rig_run(r);
 
 	/* only MSS offered: none of WS, TS, SACK-permitted back */
 	tr_peer_init(&p, 40002, LPORT, TR_MSS);
@@ -181,6 +182,7 @@ static void test_listen_syn_options(void **state)
 	assert_int_equal(ti.mss, 1460);
 	assert_int_equal(ti.snd_wnd, 65535);
 	assert_int_equal(usn_abort(r->s, sd), 0);
+	rig_run(r);
 
 	/* nothing offered: RFC 9293 §3.7.1, the send MSS is 536 */
 	tr_peer_init(&p, 40003, LPORT, 0);
@@ -198,6 +200,7 @@ static void test_listen_syn_options(void **state)
 	assert_int_equal(usn_tcp_info(r->s, sd, &ti), 0);
 	assert_int_equal(ti.mss, 536);
 	assert_int_equal(usn_abort(r->s, sd), 0);
+	rig_run(r);
 	assert_int_equal(usn_close(r->s, l), 0);
 	tr_done(r);
 }
@@ -319,10 +322,12 @@ static void test_listen_backlog_full(void **state)
 	/* closing the listener resets the half-open b (as Linux) */
 	rig_clear(r);
 	assert_int_equal(usn_close(r->s, l), 0);
+	rig_run(r);
 	s = tr_only(r);
 	assert_true(s.h.flags & USN_TCP_RST);
 	assert_int_equal(s.h.dst_port, 40021);
 	assert_int_equal(usn_abort(r->s, sd), 0);
+	rig_run(r);
 	tr_done(r);
 }
 
@@ -401,8 +406,13 @@ static void test_listen_syncookie(void **state)
 	rig_clear(r);
 	assert_int_equal(usn_send(r->s, sd, "world", 5, 0), 5);
 	rig_run(r);
+	/* (a window update may come first: reading opened the window past
+	 * the unscaled 64 KiB the cookie SYN-ACK offered) */
 	struct tr_seg d;
-	assert_true(tr_next(r, 0, &d) >= 0);
+	int di = tr_next(r, 0, &d);
+	while (di >= 0 && d.len == 0)
+		di = tr_next(r, di + 1, &d);
+	assert_true(di >= 0);
 	assert_int_equal(d.h.seq, b.rcv);
 	assert_int_equal(d.len, 5);
 	assert_memory_equal(d.data, "world", 5);
@@ -895,6 +905,1076 @@ static void test_synrcvd_timeout(void **state)
 	tr_done(r);
 }
 
+/* ================= ESTABLISHED (RFC 9293 §3.10.7.4) ================= */
+
+/* An established connection accepted from peer p (options opts). */
+static int estab(struct rig *r, struct tr_peer *p, uint16_t pport, uint32_t opts, int *ret_l)
+{
+	int l = tr_listen(r, LPORT, 16);
+	tr_peer_init(p, pport, LPORT, opts);
+	int sd = tr_open_passive(r, l, p);
+	if (ret_l) {
+		*ret_l = l;
+	} else {
+		assert_int_equal(usn_close(r->s, l), 0);
+	}
+	uint32_t ev;
+	has_event(r, sd, &ev);
+	return sd;
+}
+
+/* RFC 1122 §4.2.3.2 / RFC 9293 §3.8.6.3: an ACK is delayed less than
+ * 0.5 s, and at least every second full-sized segment is ACKed at once. */
+static void test_established_delayed_ack(void **state)
+{
+	struct rig *r = *state;
+	struct tr_peer p;
+	int sd = estab(r, &p, 40100, TR_ALL, NULL);
+	uint8_t d[2 * SMSS];
+	fill(d, sizeof(d), 0);
+	uint64_t t0 = r->now;
+	tr_data(r, &p, d, SMSS);
+	assert_int_equal(tr_count(r), 0); /* one segment: delayed */
+	tr_advance(r, 500 * MSEC);
+	struct tr_seg s = tr_only(r);
+	assert_int_equal(s.h.flags, USN_TCP_ACK);
+	assert_int_equal(s.h.ack, p.nxt);
+	assert_true(s.t - t0 <= 500 * MSEC);
+	assert_true(s.t > t0);
+	assert_true(tr_ctr(r, "TCP_DELAYED_ACKS") >= 1);
+	tr_note(&p, &s);
+	/* two full segments: the second is ACKed at once */
+	rig_clear(r);
+	tr_data(r, &p, d, SMSS);
+	assert_int_equal(tr_count(r), 0);
+	tr_data(r, &p, d + SMSS, SMSS);
+	s = tr_only(r);
+	assert_int_equal(s.h.ack, p.nxt);
+	assert_int_equal(s.t, r->now);
+	uint8_t b[3 * SMSS];
+	assert_int_equal(usn_recv(r->s, sd, b, sizeof(b), 0), 3 * SMSS);
+	assert_memory_equal(b + SMSS, d, 2 * SMSS);
+	tr_check(r, sd);
+	close_both(r, &p, sd);
+	tr_done(r);
+}
+
+/* RFC 5681 §4.2 / RFC 9293 §3.10.7.4: out-of-order data is ACKed at once
+ * with SACK blocks (RFC 2018 §4: the first block holds the most recently
+ * received segment); filling the hole is ACKed at once. */
+static void test_established_ooo_sack(void **state)
+{
+	struct rig *r = *state;
+	struct tr_peer p;
+	int sd = estab(r, &p, 40101, TR_ALL, NULL);
+	uint8_t d[6 * 1000];
+	fill(d, sizeof(d), 0);
+	uint32_t base = p.nxt;
+	/* segments 1 and 3 of 0..4 (1000 bytes each) */
+	tr_seg(r, &p, USN_TCP_ACK, base + 1000, p.rcv, d + 1000, 1000);
+	struct tr_seg s = tr_only(r);
+	assert_int_equal(s.h.ack, base);
+	assert_int_equal(s.h.opts.nsack, 1);
+	assert_int_equal(s.h.opts.sack[0].start, base + 1000);
+	assert_int_equal(s.h.opts.sack[0].end, base + 2000);
+	rig_clear(r);
+	tr_seg(r, &p, USN_TCP_ACK, base + 3000, p.rcv, d + 3000, 1000);
+	s = tr_only(r);
+	assert_int_equal(s.h.ack, base);
+	assert_int_equal(s.h.opts.nsack, 2);
+	assert_int_equal(s.h.opts.sack[0].start, base + 3000); /* most recent first */
+	assert_int_equal(s.h.opts.sack[0].end, base + 4000);
+	assert_int_equal(s.h.opts.sack[1].start, base + 1000);
+	assert_int_equal(s.h.opts.sack[1].end, base + 2000);
+	/* a segment adjacent to the older block: that block comes first */
+	rig_clear(r);
+	tr_seg(r, &p, USN_TCP_ACK, base + 2000, p.rcv, d + 2000, 500);
+	s = tr_only(r);
+	assert_int_equal(s.h.opts.nsack, 2);
+	assert_int_equal(s.h.opts.sack[0].start, base + 1000);
+	assert_int_equal(s.h.opts.sack[0].end, base + 2500);
+	assert_int_equal(s.h.opts.sack[1].start, base + 3000);
+	assert_int_equal(s.h.opts.sack[1].end, base + 4000);
+	assert_int_equal(usn_recv(r->s, sd, d, 10, USN_MSG_PEEK), -EAGAIN);
+	/* fill the first hole: ACK at once, up to the next hole */
+	rig_clear(r);
+	tr_seg(r, &p, USN_TCP_ACK, base, p.rcv, d, 1000);
+	s = tr_only(r);
+	assert_int_equal(s.h.ack, base + 2500);
+	assert_int_equal(s.h.opts.nsack, 1);
+	assert_int_equal(s.h.opts.sack[0].start, base + 3000);
+	assert_int_equal(s.h.opts.sack[0].end, base + 4000);
+	rig_clear(r);
+	tr_seg(r, &p, USN_TCP_ACK, base + 2500, p.rcv, d + 2500, 500);
+	s = tr_only(r);
+	assert_int_equal(s.h.ack, base + 4000);
+	assert_int_equal(s.h.opts.nsack, 0);
+	p.nxt = base + 4000;
+	uint8_t b[6000];
+	assert_int_equal(usn_recv(r->s, sd, b, sizeof(b), 0), 4000);
+	fill(d, sizeof(d), 0);
+	assert_memory_equal(b, d, 4000);
+	tr_check(r, sd);
+	close_both(r, &p, sd);
+	tr_done(r);
+}
+
+/* RFC 9293 §3.10.7.4 first: an old duplicate (not acceptable) gets
+ * <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and is dropped; a segment that
+ * straddles RCV.NXT has only its new part taken. */
+static void test_established_old_data(void **state)
+{
+	struct rig *r = *state;
+	struct tr_peer p;
+	int sd = estab(r, &p, 40102, TR_ALL, NULL);
+	uint8_t d[300];
+	fill(d, sizeof(d), 0);
+	uint32_t base = p.nxt;
+	tr_data(r, &p, d, 100);
+	tr_advance(r, 500 * MSEC);
+	rig_clear(r);
+	uint64_t oow = tr_ctr(r, "TCP_DROP_OUT_OF_WINDOW");
+	tr_seg(r, &p, USN_TCP_ACK, base, p.rcv, d, 100); /* all old */
+	struct tr_seg s = tr_only(r);
+	assert_int_equal(s.h.flags, USN_TCP_ACK);
+	assert_int_equal(s.h.ack, base + 100);
+	assert_int_equal(s.t, r->now);
+	assert_int_equal(tr_ctr(r, "TCP_DROP_OUT_OF_WINDOW"), oow + 1);
+	/* straddling: 50 old and 150 new bytes */
+	tr_seg(r, &p, USN_TCP_ACK | USN_TCP_PSH, base + 50, p.rcv, d + 50, 200);
+	p.nxt = base + 250;
+	uint8_t b[400];
+	assert_int_equal(usn_recv(r->s, sd, b, sizeof(b), 0), 250);
+	assert_memory_equal(b, d, 250);
+	tr_check(r, sd);
+	tr_advance(r, 500 * MSEC);
+	close_both(r, &p, sd);
+	tr_done(r);
+}
+
+/* RFC 9293 §3.10.7.4: data beyond the window is trimmed ("segments with
+ * higher beginning sequence numbers ... special allowance should be made
+ * to accept zero window probes"); with a zero window only a probe at
+ * RCV.NXT is answered, with an ACK of window 0, and the data is not
+ * taken (§3.8.6.2.2). After the application reads, the window is offered
+ * again only when it opens by a full segment (receiver SWS avoidance). */
+static void test_established_zero_window(void **state)
+{
+	struct rig *r = *state;
+	int l = usn_socket(r->s, USN_SOCK_STREAM);
+	int rb = 2048; /* Linux doubles it: a 4 KiB buffer */
+	assert_int_equal(usn_setsockopt(r->s, l, SOL_SOCKET, SO_RCVBUF, &rb, sizeof(rb)), 0);
+	struct usn_addr a = usn_addr_v4(0, LPORT);
+	assert_int_equal(usn_bind(r->s, l, &a), 0);
+	assert_int_equal(usn_listen(r->s, l, 4), 0);
+	struct tr_peer p;
+	tr_peer_init(&p, 40103, LPORT, TR_ALL);
+	int sd = tr_open_passive(r, l, &p);
+	assert_int_equal(usn_close(r->s, l), 0);
+	struct usn_tcp_conn *c = tr_conn(r, sd);
+	uint32_t cap = c->rx.cap;
+	assert_int_equal(cap, 4096);
+	assert_int_equal(p.uws, 0);
+	uint8_t d[3 * SMSS];
+	fill(d, sizeof(d), 0);
+	uint32_t base = p.nxt;
+	tr_data(r, &p, d, SMSS);
+	tr_data(r, &p, d + SMSS, SMSS);
+	rig_clear(r);
+	/* 1448 more: only 1200 fit */
+	uint64_t full = tr_ctr(r, "TCP_DROP_RCVBUF_FULL");
+	tr_seg(r, &p, USN_TCP_ACK, p.nxt, p.rcv, d + 2 * SMSS, SMSS);
+	tr_advance(r, 500 * MSEC);
+	struct tr_seg s;
+	assert_true(tr_next(r, 0, &s) >= 0);
+	assert_int_equal(s.h.ack, base + 4096);
+	assert_int_equal(s.h.window, 0);
+	assert_true(tr_ctr(r, "TCP_DROP_RCVBUF_FULL") > full);
+	p.nxt = base + 4096;
+	/* a zero-window probe (one new byte) is answered and not taken */
+	rig_clear(r);
+	tr_seg(r, &p, USN_TCP_ACK, p.nxt, p.rcv, "Z", 1);
+	s = tr_only(r);
+	assert_int_equal(s.h.ack, base + 4096);
+	assert_int_equal(s.h.window, 0);
+	assert_int_equal(s.t, r->now);
+	/* the application reads less than a segment: no window update */
+	uint8_t b[4096];
+	rig_clear(r);
+	assert_int_equal(usn_recv(r->s, sd, b, 1000, 0), 1000);
+	rig_run(r);
+	assert_int_equal(tr_count(r), 0);
+	/* then past a full segment: the window update */
+	assert_int_equal(usn_recv(r->s, sd, b + 1000, 1000, 0), 1000);
+	rig_run(r);
+	s = tr_only(r);
+	assert_int_equal(s.h.flags, USN_TCP_ACK);
+	assert_int_equal(s.h.ack, base + 4096);
+	assert_int_equal(s.h.window, 2000);
+	assert_int_equal(usn_recv(r->s, sd, b + 2000, sizeof(b) - 2000, 0), 2096);
+	assert_memory_equal(b, d, 4096);
+	tr_check(r, sd);
+	close_both(r, &p, sd);
+	tr_done(r);
+}
+
+/* RFC 9293 §3.8.6.1: with the peer's window at zero and data waiting,
+ * usnet probes, with the interval growing exponentially (RFC 1122
+ * §4.2.2.17), and forever; data flows once the window opens. */
+static void test_established_persist(void **state)
+{
+	struct rig *r = *state;
+	struct tr_peer p;
+	int sd = estab(r, &p, 40104, TR_ALL, NULL);
+	p.win = 0;
+	tr_ack(r, &p);
+	rig_clear(r);
+	uint64_t t0 = r->now;
+	assert_int_equal(usn_send(r->s, sd, "0123456789", 10, 0), 10);
+	rig_run(r);
+	assert_int_equal(tr_count(r), 0);
+	tr_advance(r, 3 * SEC);
+	uint64_t when[8] = {0};
+	uint32_t n = 0;
+	struct tr_seg s;
+	for (int i = tr_next(r, 0, &s); i >= 0 && n < 8; i = tr_next(r, i + 1, &s)) {
+		/* a probe: SND.UNA - 1 with no data, or one byte at SND.UNA */
+		assert_true((s.h.seq == p.rcv - 1 && s.len == 0) || (s.h.seq == p.rcv && s.len == 1));
+		when[n++] = s.t;
+	}
+	assert_true(n >= 3);
+	assert_true(when[0] - t0 >= 200 * MSEC);
+	for (uint32_t i = 1; i + 1 < n; i++) {
+		uint64_t a = when[i] - when[i - 1], b = when[i + 1] - when[i];
+		assert_true(b >= 2 * a - 10 * MSEC && b <= 2 * a + 10 * MSEC);
+	}
+	assert_true(tr_ctr(r, "TCP_WINDOW_PROBES") >= 3);
+	/* the window opens: the data goes */
+	rig_clear(r);
+	p.win = 1024;
+	tr_ack(r, &p);
+	s = tr_only(r);
+	assert_int_equal(s.h.seq, p.rcv);
+	assert_int_equal(s.len, 10);
+	assert_memory_equal(s.data, "0123456789", 10);
+	note_all(&p, r);
+	tr_ack(r, &p);
+	tr_check(r, sd);
+	close_both(r, &p, sd);
+	tr_done(r);
+}
+
+/* RFC 5961 §3.2: a RST in the window but not at RCV.NXT gets a challenge
+ * ACK and the connection goes on; one at exactly RCV.NXT resets it
+ * (RFC 9293 §3.10.7.4 second: "any outstanding RECEIVEs and SEND should
+ * receive 'reset' responses"). A RST outside the window is dropped. */
+static void test_established_rst(void **state)
+{
+	struct rig *r = *state;
+	struct tr_peer p;
+	int sd = estab(r, &p, 40105, TR_ALL, NULL);
+	uint64_t ch = tr_ctr(r, "TCP_CHALLENGE_ACKS");
+	tr_seg(r, &p, USN_TCP_RST, p.nxt + 1, 0, NULL, 0);
+	struct tr_seg s = tr_only(r);
+	assert_int_equal(s.h.flags, USN_TCP_ACK);
+	assert_int_equal(s.h.seq, p.rcv);
+	assert_int_equal(s.h.ack, p.nxt);
+	assert_int_equal(tr_ctr(r, "TCP_CHALLENGE_ACKS"), ch + 1);
+	assert_int_equal(tr_state(r, sd), USN_TCP_ESTABLISHED);
+	rig_clear(r);
+	uint64_t bad = tr_ctr(r, "TCP_DROP_RST_BAD_SEQ");
+	tr_seg(r, &p, USN_TCP_RST, p.nxt + 0x40000000u, 0, NULL, 0);
+	assert_int_equal(tr_count(r), 0);
+	assert_int_equal(tr_ctr(r, "TCP_DROP_RST_BAD_SEQ"), bad + 1);
+	assert_int_equal(tr_state(r, sd), USN_TCP_ESTABLISHED);
+	tr_seg(r, &p, USN_TCP_RST | USN_TCP_ACK, p.nxt, p.rcv, NULL, 0);
+	assert_int_equal(tr_count(r), 0);
+	assert_int_equal(tr_state(r, sd), USN_TCP_CLOSED);
+	uint32_t ev = 0;
+	assert_true(has_event(r, sd, &ev));
+	assert_true(ev & USN_EV_ERR);
+	assert_int_equal(usn_sock_error(r->s, sd), -ECONNRESET);
+	assert_int_equal(usn_close(r->s, sd), 0);
+	tr_done(r);
+}
+
+/* RFC 5961 §4.2: a SYN in a synchronized state, whatever its sequence
+ * number, gets a challenge ACK; the connection is unaffected. */
+static void test_established_syn(void **state)
+{
+	struct rig *r = *state;
+	struct tr_peer p;
+	int sd = estab(r, &p, 40106, TR_ALL, NULL);
+	uint32_t seqs[] = {p.nxt, p.nxt + 5000, p.iss};
+	for (unsigned i = 0; i < 3; i++) {
+		rig_clear(r);
+		tr_seg(r, &p, USN_TCP_SYN, seqs[i], 0, NULL, 0);
+		struct tr_seg s = tr_only(r);
+		assert_int_equal(s.h.flags, USN_TCP_ACK);
+		assert_int_equal(s.h.seq, p.rcv);
+		assert_int_equal(s.h.ack, p.nxt);
+		assert_int_equal(tr_state(r, sd), USN_TCP_ESTABLISHED);
+		tr_check(r, sd);
+	}
+	tr_data(r, &p, "ok", 2);
+	char b[4];
+	assert_int_equal(usn_recv(r->s, sd, b, sizeof(b), 0), 2);
+	tr_advance(r, 500 * MSEC);
+	close_both(r, &p, sd);
+	tr_done(r);
+}
+
+/* RFC 5961 §5.2: "If the ACK acknowledges something not yet sent (SEG.ACK
+ * > SND.NXT) then send an ACK, drop the segment, and return"; and an ACK
+ * older than SND.UNA - MAX.SND.WND the same. */
+static void test_established_ack_unsent(void **state)
+{
+	struct rig *r = *state;
+	struct tr_peer p;
+	int sd = estab(r, &p, 40107, TR_ALL, NULL);
+	uint64_t un = tr_ctr(r, "TCP_DROP_ACK_UNSENT");
+	tr_seg(r, &p, USN_TCP_ACK | USN_TCP_PSH, p.nxt, p.rcv + 1000, "data", 4);
+	struct tr_seg s = tr_only(r);
+	assert_int_equal(s.h.flags, USN_TCP_ACK);
+	assert_int_equal(s.h.ack, p.nxt); /* the data was not taken */
+	assert_int_equal(tr_ctr(r, "TCP_DROP_ACK_UNSENT"), un + 1);
+	char b[8];
+	assert_int_equal(usn_recv(r->s, sd, b, sizeof(b), 0), -EAGAIN);
+	rig_clear(r);
+	tr_seg(r, &p, USN_TCP_ACK | USN_TCP_PSH, p.nxt, p.rcv - 0x20000000u, "data", 4);
+	s = tr_only(r);
+	assert_int_equal(s.h.ack, p.nxt);
+	assert_int_equal(usn_recv(r->s, sd, b, sizeof(b), 0), -EAGAIN);
+	assert_int_equal(tr_state(r, sd), USN_TCP_ESTABLISHED);
+	tr_check(r, sd);
+	close_both(r, &p, sd);
+	tr_done(r);
+}
+
+/* RFC 5961 §7: challenge ACKs are rate-limited (1000 a second per stack,
+ * as Linux); the rest are counted. */
+static void test_established_challenge_limit(void **state)
+{
+	struct rig *r = *state;
+	struct tr_peer p;
+	int sd = estab(r, &p, 40108, TR_ALL, NULL);
+	tr_advance(r, 2 * SEC); /* a fresh second of tokens */
+	tr_ack(r, &p);
+	rig_clear(r);
+	uint64_t ch = tr_ctr(r, "TCP_CHALLENGE_ACKS"), lim = tr_ctr(r, "TCP_CHALLENGE_ACK_LIMITED");
+	for (int k = 0; k < 1010; k++) {
+		struct usn_tcp_repr h = tr_repr(&p, USN_TCP_RST, p.nxt + 1 + (uint32_t)k, 0);
+		tr_emit(r, &h, NULL, 0);
+		if (k % 100 == 99)
+			rig_run(r);
+	}
+	rig_run(r);
+	assert_int_equal(tr_ctr(r, "TCP_CHALLENGE_ACKS") - ch, 1000);
+	assert_int_equal(tr_ctr(r, "TCP_CHALLENGE_ACK_LIMITED") - lim, 10);
+	assert_int_equal(tr_count(r), 1000);
+	/* a second later there are tokens again */
+	tr_advance(r, SEC);
+	rig_clear(r);
+	tr_seg(r, &p, USN_TCP_RST, p.nxt + 1, 0, NULL, 0);
+	assert_int_equal(tr_count(r), 1);
+	assert_int_equal(tr_state(r, sd), USN_TCP_ESTABLISHED);
+	close_both(r, &p, sd);
+	tr_done(r);
+}
+
+/* RFC 7323 §5.3: a segment whose TSval is older than TS.Recent is dropped
+ * and ACKed (R1, "send an acknowledgment in reply"). */
+static void test_established_paws(void **state)
+{
+	struct rig *r = *state;
+	struct tr_peer p;
+	int sd = estab(r, &p, 40109, TR_ALL, NULL);
+	uint64_t paws = tr_ctr(r, "TCP_DROP_PAWS");
+	struct usn_tcp_repr h = tr_repr(&p, USN_TCP_ACK | USN_TCP_PSH, p.nxt, p.rcv);
+	h.opts.ts_val -= 100;
+	tr_emit(r, &h, "old", 3);
+	rig_run(r);
+	struct tr_seg s = tr_only(r);
+	assert_int_equal(s.h.flags, USN_TCP_ACK);
+	assert_int_equal(s.h.ack, p.nxt);
+	assert_int_equal(tr_ctr(r, "TCP_DROP_PAWS"), paws + 1);
+	char b[8];
+	assert_int_equal(usn_recv(r->s, sd, b, sizeof(b), 0), -EAGAIN);
+	/* the same with a current TSval is taken */
+	tr_data(r, &p, "new", 3);
+	assert_int_equal(usn_recv(r->s, sd, b, sizeof(b), 0), 3);
+	assert_memory_equal(b, "new", 3);
+	tr_advance(r, 500 * MSEC);
+	close_both(r, &p, sd);
+	tr_done(r);
+}
+
+/* RFC 9293 §3.1 / §3.10.7 and RFC 1122 §4.2.2.7: a bad checksum, a data
+ * offset below 5 or past the segment, and option lengths of 0, 1 or past
+ * the header ("MUST handle an illegal option length without crashing")
+ * each drop the segment silently, with a counter. */
+static void test_established_bad_header(void **state)
+{
+	struct rig *r = *state;
+	struct tr_peer p;
+	int sd = estab(r, &p, 40110, TR_MSS, NULL);
+	uint8_t seg[64];
+	struct usn_tcp_repr h = tr_repr(&p, USN_TCP_ACK | USN_TCP_PSH, p.nxt, p.rcv);
+	int hl = usn_tcp_emit(&h, RIG_PEER, RIG_ADDR, 4, 0, seg, sizeof(seg));
+	assert_int_equal(hl, 20);
+	memcpy(seg + 20, "abcd", 4);
+	uint64_t csum = tr_ctr(r, "TCP_DROP_BAD_CSUM"), bad = tr_ctr(r, "TCP_DROP_BAD_HDR");
+	uint8_t t[64];
+	memcpy(t, seg, 24);
+	tr_emit_raw(r, t, 24, true);
+	rig_run(r);
+	assert_int_equal(tr_ctr(r, "TCP_DROP_BAD_CSUM"), csum + 1);
+	/* data offset 4 (16 bytes) */
+	memcpy(t, seg, 24);
+	t[12] = 0x40;
+	tr_emit_raw(r, t, 24, false);
+	/* data offset 15 (60 bytes) in a 24-byte segment */
+	memcpy(t, seg, 24);
+	t[12] = 0xf0;
+	tr_emit_raw(r, t, 24, false);
+	/* a 24-byte header whose option has length 0, 1, or runs past it */
+	static const uint8_t opts[3][4] = {{30, 0, 1, 1}, {30, 1, 1, 1}, {30, 10, 1, 1}};
+	for (int i = 0; i < 3; i++) {
+		memcpy(t, seg, 20);
+		t[12] = 0x60;
+		memcpy(t + 20, opts[i], 4);
+		memcpy(t + 24, "abcd", 4);
+		tr_emit_raw(r, t, 28, false);
+	}
+	rig_run(r);
+	assert_int_equal(tr_ctr(r, "TCP_DROP_BAD_HDR"), bad + 5);
+	assert_int_equal(tr_count(r), 0);
+	char b[8];
+	assert_int_equal(usn_recv(r->s, sd, b, sizeof(b), 0), -EAGAIN);
+	/* the same bytes, well formed, are taken */
+	memcpy(t, seg, 24);
+	tr_emit_raw(r, t, 24, false);
+	rig_run(r);
+	assert_int_equal(usn_recv(r->s, sd, b, sizeof(b), 0), 4);
+	assert_memory_equal(b, "abcd", 4);
+	p.nxt += 4;
+	tr_advance(r, 500 * MSEC);
+	close_both(r, &p, sd);
+	tr_done(r);
+}
+
+/* RFC 9293 §3.10.7.4 sixth and RFC 6093 §5: urgent data is taken in line:
+ * the application reads every byte, the urgent one included. */
+static void test_established_urgent(void **state)
+{
+	struct rig *r = *state;
+	struct tr_peer p;
+	int sd = estab(r, &p, 40111, TR_ALL, NULL);
+	uint64_t urg = tr_ctr(r, "TCP_RX_URGENT");
+	struct usn_tcp_repr h = tr_repr(&p, USN_TCP_ACK | USN_TCP_PSH | USN_TCP_URG, p.nxt, p.rcv);
+	h.urg_ptr = 3;
+	tr_emit(r, &h, "abcdef", 6);
+	rig_run(r);
+	p.nxt += 6;
+	char b[16];
+	assert_int_equal(usn_recv(r->s, sd, b, sizeof(b), 0), 6);
+	assert_memory_equal(b, "abcdef", 6);
+	assert_int_equal(tr_ctr(r, "TCP_RX_URGENT"), urg + 1);
+	tr_advance(r, 500 * MSEC);
+	close_both(r, &p, sd);
+	tr_done(r);
+}
+
+/* RFC 9293 §3.7.4 (RFC 896): with unacknowledged data in flight a small
+ * segment waits for the ACK; TCP_NODELAY turns that off. */
+static void test_established_nagle(void **state)
+{
+	struct rig *r = *state;
+	struct tr_peer p;
+	int sd = estab(r, &p, 40112, TR_ALL, NULL);
+	assert_int_equal(usn_send(r->s, sd, "aaaa", 4, 0), 4);
+	rig_run(r);
+	struct tr_seg s = tr_only(r);
+	assert_int_equal(s.len, 4);
+	tr_note(&p, &s);
+	rig_clear(r);
+	assert_int_equal(usn_send(r->s, sd, "bbbb", 4, 0), 4);
+	rig_run(r);
+	assert_int_equal(tr_count(r), 0); /* held */
+	tr_advance(r, 5 * MSEC);
+	assert_int_equal(tr_count(r), 0);
+	tr_ack(r, &p);
+	s = tr_only(r);
+	assert_int_equal(s.len, 4);
+	assert_int_equal(s.h.seq, p.rcv);
+	assert_memory_equal(s.data, "bbbb", 4);
+	tr_note(&p, &s);
+	rig_clear(r);
+	int one = 1;
+	assert_int_equal(usn_setsockopt(r->s, sd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
+	assert_int_equal(usn_send(r->s, sd, "cc", 2, 0), 2);
+	assert_int_equal(usn_send(r->s, sd, "dd", 2, 0), 2);
+	rig_run(r);
+	assert_int_equal(tr_count(r), 2);
+	note_all(&p, r);
+	tr_ack(r, &p);
+	tr_check(r, sd);
+	close_both(r, &p, sd);
+	tr_done(r);
+}
+
+/* RFC 5681 §3.2 (without SACK): the third duplicate ACK retransmits the
+ * first unacknowledged segment, and only it. */
+static void test_established_fast_retransmit(void **state)
+{
+	struct rig *r = *state;
+	struct tr_peer p;
+	int sd = estab(r, &p, 40113, TR_MSS | TR_WS | TR_TS, NULL);
+	uint8_t d[5 * SMSS];
+	fill(d, sizeof(d), 0);
+	uint32_t una = p.rcv;
+	assert_int_equal(usn_send(r->s, sd, d, sizeof(d), 0), (int)sizeof(d));
+	rig_run(r);
+	assert_int_equal(tr_count(r), 5);
+	tr_advance(r, 10 * MSEC);
+	rig_clear(r);
+	uint64_t fr = tr_ctr(r, "TCP_FAST_RETRANS");
+	for (int k = 0; k < 3; k++) {
+		tr_seg(r, &p, USN_TCP_ACK, p.nxt, una, NULL, 0);
+		if (k < 2)
+			assert_int_equal(tr_count(r), 0);
+	}
+	struct tr_seg s = tr_only(r);
+	assert_int_equal(s.h.seq, una);
+	assert_int_equal(s.len, SMSS);
+	assert_memory_equal(s.data, d, SMSS);
+	assert_int_equal(tr_ctr(r, "TCP_FAST_RETRANS"), fr + 1);
+	rig_clear(r);
+	p.rcv = una + sizeof(d);
+	tr_ack(r, &p);
+	struct usn_tcp_info ti;
+	assert_int_equal(usn_tcp_info(r->s, sd, &ti), 0);
+	assert_int_equal(ti.unacked, 0);
+	assert_int_equal(ti.total_retrans, 1);
+	tr_check(r, sd);
+	close_both(r, &p, sd);
+	tr_done(r);
+}
+
+/* RFC 6675 §5 (and RFC 2018): with SACK, loss recovery retransmits
+ * exactly the holes the scoreboard shows lost, nothing that was SACKed. */
+static void test_established_sack_recovery(void **state)
+{
+	struct rig *r = *state;
+	struct tr_peer p;
+	int sd = estab(r, &p, 40114, TR_ALL, NULL);
+	enum { N = 10 };
+	uint8_t d[N * SMSS];
+	fill(d, sizeof(d), 0);
+	uint32_t u0 = p.rcv;
+	assert_int_equal(usn_send(r->s, sd, d, sizeof(d), 0), (int)sizeof(d));
+	rig_run(r);
+	assert_int_equal(tr_count(r), N);
+	bool got[N] = {true, true, false, true, true, false, true, true, true, true};
+	uint32_t retx[N] = {0};
+	tr_advance(r, 10 * MSEC);
+	rig_clear(r);
+	/* the peer's ACKs as segments 0..9 but 2 and 5 arrive */
+	bool seen[N] = {false};
+	for (int k = 0; k < N; k++) {
+		if (!got[k])
+			continue;
+		seen[k] = true;
+		uint32_t cum = 0;
+		while (cum < N && seen[cum])
+			cum++;
+		/* SACK blocks: the one holding k first, then the others */
+		struct usn_tcp_sack_block blk[4];
+		uint8_t nb = 0;
+		for (int i = (int)cum; i < N;) {
+			if (!seen[i]) {
+				i++;
+				continue;
+			}
+			int j = i;
+			while (j < N && seen[j])
+				j++;
+			struct usn_tcp_sack_block b = {u0 + (uint32_t)i * SMSS, u0 + (uint32_t)j * SMSS};
+			if (k >= i && k < j) {
+				memmove(blk + 1, blk, nb * sizeof(b));
+				blk[0] = b;
+			} else {
+				blk[nb] = b;
+			}
+			nb++;
+			i = j;
+		}
+		p.nsack = USN_MIN(nb, 3);
+		memcpy(p.sack_blk, blk, sizeof(blk));
+		tr_seg(r, &p, USN_TCP_ACK, p.nxt, u0 + cum * SMSS, NULL, 0);
+	}
+	/* the peer now answers every retransmission, for up to 100 ms */
+	for (int step = 0; step < 20; step++) {
+		struct tr_seg s;
+		bool any = false;
+		for (int i = tr_next(r, 0, &s); i >= 0; i = tr_next(r, i + 1, &s)) {
+			if (s.len == 0)
+				continue;
+			assert_int_equal((s.h.seq - u0) % SMSS, 0);
+			uint32_t k = (s.h.seq - u0) / SMSS;
+			assert_true(k < N);
+			assert_int_equal(s.len, SMSS);
+			retx[k]++;
+			seen[k] = true;
+			any = true;
+		}
+		rig_clear(r);
+		if (any) {
+			uint32_t cum = 0;
+			while (cum < N && seen[cum])
+				cum++;
+			struct usn_tcp_sack_block blk[4];
+			uint8_t nb = 0;
+			for (int i = (int)cum; i < N && nb < 3;) {
+				if (!seen[i]) {
+					i++;
+					continue;
+				}
+				int j = i;
+				while (j < N && seen[j])
+					j++;
+				blk[nb].start = u0 + (uint32_t)i * SMSS;
+				blk[nb].end = u0 + (uint32_t)j * SMSS;
+				nb++;
+				i = j;
+			}
+			p.nsack = nb;
+			memcpy(p.sack_blk, blk, sizeof(blk));
+			tr_seg(r, &p, USN_TCP_ACK, p.nxt, u0 + cum * SMSS, NULL, 0);
+		}
+		tr_advance(r, 5 * MSEC);
+	}
+	for (int k = 0; k < N; k++)
+		assert_int_equal(retx[k], got[k] ? 0 : 1);
+	struct usn_tcp_info ti;
+	assert_int_equal(usn_tcp_info(r->s, sd, &ti), 0);
+	assert_int_equal(ti.unacked, 0);
+	assert_int_equal(ti.total_retrans, 2);
+	assert_true(tr_ctr(r, "TCP_FAST_RETRANS") >= 1);
+	p.rcv = u0 + sizeof(d);
+	tr_check(r, sd);
+	close_both(r, &p, sd);
+	tr_done(r);
+}
+
+/* RFC 6298 §5.4-§5.6: on timeout the earliest unacknowledged segment is
+ * sent again and the timer doubled each time; §2.4 as Linux: RTO >= 200 ms;
+ * RFC 5681 §3.1: after the timeout cwnd is one segment (the loss window),
+ * so a single segment goes out. */
+static void test_established_rto(void **state)
+{
+	struct rig *r = *state;
+	struct tr_peer p;
+	int sd = estab(r, &p, 40115, TR_MSS | TR_WS | TR_TS, NULL);
+	uint8_t d[3 * SMSS];
+	fill(d, sizeof(d), 0);
+	uint32_t u0 = p.rcv;
+	uint64_t t0 = r->now;
+	assert_int_equal(usn_send(r->s, sd, d, sizeof(d), 0), (int)sizeof(d));
+	rig_run(r);
+	assert_int_equal(tr_count(r), 3);
+	rig_clear(r);
+	tr_advance(r, 199 * MSEC);
+	assert_int_equal(tr_count(r), 0); /* RTO at least 200 ms */
+	tr_advance(r, 2 * SEC);
+	uint64_t when[3] = {0};
+	struct tr_seg s;
+	int i = tr_next(r, 0, &s);
+	for (int k = 0; k < 3; k++) {
+		assert_true(i >= 0);
+		assert_int_equal(s.h.seq, u0);
+		assert_int_equal(s.len, SMSS);
+		when[k] = s.t;
+		i = tr_next(r, i + 1, &s);
+	}
+	assert_true(when[0] - t0 >= 200 * MSEC && when[0] - t0 <= 220 * MSEC);
+	uint64_t a = when[0] - t0;
+	assert_true(when[1] - when[0] >= 2 * a - 5 * MSEC && when[1] - when[0] <= 2 * a + 5 * MSEC);
+	assert_true(when[2] - when[1] >= 4 * a - 10 * MSEC && when[2] - when[1] <= 4 * a + 10 * MSEC);
+	struct usn_tcp_info ti;
+	assert_int_equal(usn_tcp_info(r->s, sd, &ti), 0);
+	assert_int_equal(ti.cwnd, SMSS);
+	assert_true(ti.ssthresh >= 2 * SMSS);
+	assert_true(tr_ctr(r, "TCP_RTO_EXPIRED") >= 3);
+	/* the ACK of the first segment lets slow start send the rest */
+	rig_clear(r);
+	p.rcv = u0 + SMSS;
+	tr_ack(r, &p);
+	assert_true(tr_count(r) >= 1);
+	assert_true(tr_next(r, 0, &s) >= 0);
+	assert_int_equal(s.h.seq, u0 + SMSS);
+	p.rcv = u0 + sizeof(d);
+	tr_ack(r, &p);
+	rig_clear(r);
+	tr_check(r, sd);
+	close_both(r, &p, sd);
+	tr_done(r);
+}
+
+/* RFC 9293 §3.10.4 / RFC 2525 §2.17: once the user has closed, new data
+ * from the peer cannot be delivered: usnet answers with a RST and the
+ * connection goes (as Linux). */
+static void test_finwait2_orphan_data(void **state)
+{
+	struct rig *r = *state;
+	struct tr_peer p;
+	int sd = estab(r, &p, 40116, TR_ALL, NULL);
+	assert_int_equal(usn_close(r->s, sd), 0);
+	rig_run(r);
+	struct tr_seg s = tr_only(r);
+	assert_true(s.h.flags & USN_TCP_FIN);
+	tr_note(&p, &s);
+	tr_ack(r, &p);
+	assert_int_equal(lookup(r, &p)->state, USN_TCP_FIN_WAIT_2);
+	rig_clear(r);
+	uint64_t ac = tr_ctr(r, "TCP_DROP_AFTER_CLOSE");
+	tr_data(r, &p, "late", 4);
+	s = tr_only(r);
+	assert_true(s.h.flags & USN_TCP_RST);
+	assert_int_equal(s.h.seq, p.rcv);
+	assert_int_equal(tr_ctr(r, "TCP_DROP_AFTER_CLOSE"), ac + 1);
+	assert_null(lookup(r, &p));
+	assert_int_equal(r->s->tcp.nconns, 0);
+	tr_done(r);
+}
+
+/* RFC 1122 §4.2.3.6 (and Linux's TCP_KEEPIDLE/INTVL/CNT): after the idle
+ * time a probe <SEQ=SND.NXT-1> with no data, then one every interval;
+ * after KEEPCNT unanswered probes the connection is reset with ETIMEDOUT.
+ * An answered probe keeps it alive. */
+static void test_established_keepalive(void **state)
+{
+	struct rig *r = *state;
+	struct tr_peer p;
+	int sd = estab(r, &p, 40117, TR_ALL, NULL);
+	int idle = 10, intvl = 5, cnt = 3, one = 1;
+	assert_int_equal(usn_setsockopt(r->s, sd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)), 0);
+	assert_int_equal(usn_setsockopt(r->s, sd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl)), 0);
+	assert_int_equal(usn_setsockopt(r->s, sd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt)), 0);
+	uint64_t t0 = r->now;
+	assert_int_equal(usn_setsockopt(r->s, sd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)), 0);
+	/* the first probe, answered */
+	tr_advance(r, 10 * SEC);
+	struct tr_seg s = tr_only(r);
+	assert_int_equal(s.h.flags, USN_TCP_ACK);
+	assert_int_equal(s.h.seq, p.rcv - 1);
+	assert_true(s.len <= 1);
+	assert_int_equal(s.t, t0 + 10 * SEC);
+	rig_clear(r);
+	uint64_t t1 = r->now;
+	tr_ack(r, &p);
+	/* then silence: probes at +10, +15, +20 s, the reset at +25 s */
+	tr_advance(r, 30 * SEC);
+	uint32_t n = 0;
+	bool rst = false;
+	for (int i = tr_next(r, 0, &s); i >= 0; i = tr_next(r, i + 1, &s)) {
+		if (s.h.flags & USN_TCP_RST) {
+			assert_int_equal(s.t, t1 + 25 * SEC);
+			rst = true;
+			continue;
+		}
+		assert_int_equal(s.h.seq, p.rcv - 1);
+		assert_int_equal(s.t, t1 + (10 + 5 * n) * SEC);
+		n++;
+	}
+	assert_int_equal(n, 3);
+	assert_true(rst);
+	assert_int_equal(tr_state(r, sd), USN_TCP_CLOSED);
+	assert_int_equal(usn_sock_error(r->s, sd), -ETIMEDOUT);
+	assert_int_equal(usn_close(r->s, sd), 0);
+	tr_done(r);
+}
+
+/* ================= closing (RFC 9293 §3.10.4, §3.10.7.4, §3.6) ========= */
+
+/* Active close: FIN-WAIT-1 -> (ACK of FIN) FIN-WAIT-2 -> (FIN) TIME-WAIT
+ * -> CLOSED after 2 MSL (60 s in usnet, as Linux). */
+static void test_finwait1_active_close(void **state)
+{
+	struct rig *r = *state;
+	struct tr_peer p;
+	int sd = estab(r, &p, 40120, TR_ALL, NULL);
+	assert_int_equal(usn_shutdown(r->s, sd, USN_SHUT_WR), 0);
+	rig_run(r);
+	struct tr_seg s = tr_only(r);
+	assert_int_equal(s.h.flags, USN_TCP_ACK | USN_TCP_FIN);
+	assert_int_equal(s.h.seq, p.rcv);
+	tr_note(&p, &s);
+	assert_int_equal(tr_state(r, sd), USN_TCP_FIN_WAIT_1);
+	tr_check(r, sd);
+	rig_clear(r);
+	tr_ack(r, &p);
+	assert_int_equal(tr_count(r), 0);
+	assert_int_equal(tr_state(r, sd), USN_TCP_FIN_WAIT_2);
+	tr_check(r, sd);
+	tr_seg(r, &p, USN_TCP_ACK | USN_TCP_FIN, p.nxt, p.rcv, NULL, 0);
+	p.nxt++;
+	s = tr_only(r);
+	assert_int_equal(s.h.flags, USN_TCP_ACK);
+	assert_int_equal(s.h.ack, p.nxt);
+	assert_int_equal(tr_state(r, sd), USN_TCP_TIME_WAIT);
+	tr_check(r, sd);
+	char b[4];
+	assert_int_equal(usn_recv(r->s, sd, b, sizeof(b), 0), 0);
+	uint64_t tw = r->now;
+	assert_int_equal(usn_close(r->s, sd), 0);
+	tr_advance_to(r, tw + 59 * SEC);
+	assert_non_null(lookup(r, &p));
+	assert_int_equal(lookup(r, &p)->state, USN_TCP_TIME_WAIT);
+	tr_advance_to(r, tw + 60 * SEC + MSEC);
+	assert_null(lookup(r, &p));
+	assert_int_equal(r->s->tcp.nconns, 0);
+	tr_done(r);
+}
+
+/* Passive close: the peer's FIN is ACKed at once (CLOSE-WAIT, reads give
+ * end of stream); our close sends FIN (LAST-ACK); its ACK ends it. */
+static void test_closewait_passive_close(void **state)
+{
+	struct rig *r = *state;
+	struct tr_peer p;
+	int sd = estab(r, &p, 40121, TR_ALL, NULL);
+	tr_seg(r, &p, USN_TCP_ACK | USN_TCP_FIN, p.nxt, p.rcv, "bye", 3);
+	p.nxt += 4;
+	struct tr_seg s = tr_only(r);
+	assert_int_equal(s.h.flags, USN_TCP_ACK);
+	assert_int_equal(s.h.ack, p.nxt);
+	assert_int_equal(tr_state(r, sd), USN_TCP_CLOSE_WAIT);
+	tr_check(r, sd);
+	uint32_t ev = 0;
+	assert_true(has_event(r, sd, &ev));
+	assert_true(ev & USN_EV_IN);
+	char b[8];
+	assert_int_equal(usn_recv(r->s, sd, b, sizeof(b), 0), 3);
+	assert_int_equal(usn_recv(r->s, sd, b, sizeof(b), 0), 0);
+	/* still writable in CLOSE-WAIT */
+	rig_clear(r);
+	assert_int_equal(usn_send(r->s, sd, "ok", 2, 0), 2);
+	rig_run(r);
+	s = tr_only(r);
+	tr_note(&p, &s);
+	rig_clear(r);
+	assert_int_equal(usn_close(r->s, sd), 0);
+	rig_run(r);
+	s = tr_only(r);
+	assert_int_equal(s.h.flags & USN_TCP_FIN, USN_TCP_FIN);
+	assert_int_equal(s.h.seq, p.rcv);
+	tr_note(&p, &s);
+	assert_int_equal(lookup(r, &p)->state, USN_TCP_LAST_ACK);
+	assert_int_equal(usn_tcp_conn_check(lookup(r, &p)), 0);
+	rig_clear(r);
+	tr_ack(r, &p);
+	assert_int_equal(tr_count(r), 0);
+	assert_null(lookup(r, &p));
+	assert_int_equal(r->s->tcp.nconns, 0);
+	tr_done(r);
+}
+
+/* Simultaneous close (RFC 9293 §3.6 figure 13): FIN-WAIT-1 receiving a FIN
+ * that does not ACK ours -> CLOSING; the ACK of our FIN -> TIME-WAIT. */
+static void test_finwait1_simultaneous_close(void **state)
+{
+	struct rig *r = *state;
+	struct tr_peer p;
+	int sd = estab(r, &p, 40122, TR_ALL, NULL);
+	assert_int_equal(usn_shutdown(r->s, sd, USN_SHUT_WR), 0);
+	rig_run(r);
+	struct tr_seg s = tr_only(r);
+	uint32_t fin = s.h.seq;
+	rig_clear(r);
+	tr_seg(r, &p, USN_TCP_ACK | USN_TCP_FIN, p.nxt, fin, NULL, 0); /* crosses ours */
+	p.nxt++;
+	s = tr_only(r);
+	assert_int_equal(s.h.ack, p.nxt);
+	assert_int_equal(tr_state(r, sd), USN_TCP_CLOSING);
+	tr_check(r, sd);
+	rig_clear(r);
+	p.rcv = fin + 1;
+	tr_ack(r, &p);
+	assert_int_equal(tr_count(r), 0);
+	assert_int_equal(tr_state(r, sd), USN_TCP_TIME_WAIT);
+	tr_check(r, sd);
+	assert_int_equal(usn_close(r->s, sd), 0);
+	tr_done(r);
+}
+
+/* RFC 9293 §3.10.7.4 eighth, TIME-WAIT: "The only thing that can arrive
+ * in this state is a retransmission of the remote FIN. Acknowledge it,
+ * and restart the 2 MSL timeout." */
+static void test_timewait_fin_retransmit(void **state)
+{
+	struct rig *r = *state;
+	struct tr_peer p;
+	int sd = estab(r, &p, 40123, TR_ALL, NULL);
+	close_both(r, &p, sd);
+	uint64_t tw = r->now;
+	tr_advance_to(r, tw + 30 * SEC);
+	rig_clear(r);
+	tr_seg(r, &p, USN_TCP_ACK | USN_TCP_FIN, p.nxt - 1, p.rcv, NULL, 0);
+	struct tr_seg s = tr_only(r);
+	assert_int_equal(s.h.flags, USN_TCP_ACK);
+	assert_int_equal(s.h.ack, p.nxt);
+	assert_int_equal(s.h.seq, p.rcv);
+	tr_advance_to(r, tw + 85 * SEC);
+	assert_non_null(lookup(r, &p)); /* restarted at +30 s */
+	tr_advance_to(r, tw + 91 * SEC);
+	assert_null(lookup(r, &p));
+	tr_done(r);
+}
+
+/* RFC 6191 §2 (RFC 9293 §3.10.7.4 note): a SYN for a connection in
+ * TIME-WAIT whose timestamp is newer starts a new incarnation through the
+ * listener. */
+static void test_timewait_syn_reuse(void **state)
+{
+	struct rig *r = *state;
+	struct tr_peer p;
+	int l;
+	int sd = estab(r, &p, 40124, TR_ALL, &l);
+	close_both(r, &p, sd);
+	tr_advance(r, 1 * SEC);
+	uint64_t reused = tr_ctr(r, "TCP_TIMEWAIT_REUSED");
+	p.iss += 100000;
+	p.tsval += 1000;
+	rig_clear(r);
+	peer_syn(r, &p, NULL, 0);
+	struct tr_seg s = tr_only(r);
+	assert_int_equal(s.h.flags, USN_TCP_SYN | USN_TCP_ACK);
+	assert_int_equal(s.h.ack, p.iss + 1);
+	assert_int_equal(tr_ctr(r, "TCP_TIMEWAIT_REUSED"), reused + 1);
+	assert_int_equal(lookup(r, &p)->state, USN_TCP_SYN_RECEIVED);
+	p.uiss = s.h.seq;
+	p.rcv = s.h.seq + 1;
+	p.nxt = p.iss + 1;
+	p.ts_recent = s.h.opts.ts_val;
+	tr_ack(r, &p);
+	sd = usn_accept(r->s, l, NULL);
+	assert_true(sd >= 0);
+	assert_int_equal(tr_state(r, sd), USN_TCP_ESTABLISHED);
+	assert_int_equal(usn_close(r->s, l), 0);
+	close_both(r, &p, sd);
+	tr_done(r);
+}
+
+/* RFC 9293 §3.10.4 and RFC 2525 §2.17: closing with unread data sends a
+ * RST (<SEQ=SND.NXT>) instead of a FIN, and the connection is gone. */
+static void test_established_close_unread(void **state)
+{
+	struct rig *r = *state;
+	struct tr_peer p;
+	int sd = estab(r, &p, 40125, TR_ALL, NULL);
+	tr_data(r, &p, "unread", 6);
+	rig_clear(r);
+	assert_int_equal(usn_close(r->s, sd), 0);
+	rig_run(r);
+	struct tr_seg s = tr_only(r);
+	assert_true(s.h.flags & USN_TCP_RST);
+	assert_false(s.h.flags & USN_TCP_FIN);
+	assert_int_equal(s.h.seq, p.rcv);
+	assert_null(lookup(r, &p));
+	assert_int_equal(r->s->tcp.nconns, 0);
+	tr_done(r);
+}
+
+/* RFC 9293 §3.10.4 (CLOSE in ESTABLISHED: "... continue to receive until
+ * the remote side closes") - shutdown(SHUT_WR) is a half-close: data still
+ * arrives and is delivered in FIN-WAIT-2; send after it fails with EPIPE. */
+static void test_finwait2_half_close(void **state)
+{
+	struct rig *r = *state;
+	struct tr_peer p;
+	int sd = estab(r, &p, 40126, TR_ALL, NULL);
+	assert_int_equal(usn_shutdown(r->s, sd, USN_SHUT_WR), 0);
+	rig_run(r);
+	note_all(&p, r);
+	assert_int_equal(usn_send(r->s, sd, "x", 1, 0), -EPIPE);
+	rig_clear(r);
+	tr_ack(r, &p);
+	assert_int_equal(tr_state(r, sd), USN_TCP_FIN_WAIT_2);
+	tr_data(r, &p, "still here", 10);
+	char b[16];
+	assert_int_equal(usn_recv(r->s, sd, b, sizeof(b), 0), 10);
+	assert_memory_equal(b, "still here", 10);
+	assert_int_equal(usn_send(r->s, sd, "x", 1, 0), -EPIPE);
+	tr_seg(r, &p, USN_TCP_ACK | USN_TCP_FIN, p.nxt, p.rcv, NULL, 0);
+	p.nxt++;
+	assert_int_equal(tr_state(r, sd), USN_TCP_TIME_WAIT);
+	assert_int_equal(usn_recv(r->s, sd, b, sizeof(b), 0), 0);
+	assert_int_equal(usn_close(r->s, sd), 0);
+	tr_done(r);
+}
+
+/* ================= API errors, as Linux ================= */
+
+static void test_api_connect_twice(void **state)
+{
+	struct rig *r = *state;
+	int sd = usn_socket(r->s, USN_SOCK_STREAM);
+	struct usn_addr a = usn_addr_v4(RIG_PEER, 90);
+	assert_int_equal(usn_connect(r->s, sd, &a), -EINPROGRESS);
+	assert_int_equal(usn_connect(r->s, sd, &a), -EALREADY);
+	assert_int_equal(usn_close(r->s, sd), 0);
+	struct tr_peer p;
+	tr_peer_init(&p, 91, 0, TR_ALL);
+	sd = tr_open_active(r, &p);
+	a = usn_addr_v4(RIG_PEER, 91);
+	assert_int_equal(usn_connect(r->s, sd, &a), -EISCONN);
+	assert_int_equal(usn_listen(r->s, sd, 5), -EINVAL); /* listen on a connected socket */
+	assert_int_equal(usn_accept(r->s, sd, NULL), -EINVAL);
+	close_both(r, &p, sd);
+	tr_done(r);
+}
+
+static void test_api_errors(void **state)
+{
+	struct rig *r = *state;
+	int a = usn_socket(r->s, USN_SOCK_STREAM), b = usn_socket(r->s, USN_SOCK_STREAM);
+	assert_true(a >= 0 && b >= 0);
+	char buf[4];
+	assert_int_equal(usn_accept(r->s, a, NULL), -EINVAL);   /* not a listener */
+	assert_int_equal(usn_send(r->s, a, "x", 1, 0), -ENOTCONN);
+	assert_int_equal(usn_recv(r->s, a, buf, sizeof(buf), 0), -ENOTCONN);
+	assert_int_equal(usn_shutdown(r->s, a, USN_SHUT_WR), -ENOTCONN);
+	struct usn_addr pa;
+	assert_int_equal(usn_getpeername(r->s, a, &pa), -ENOTCONN);
+	struct usn_addr any = usn_addr_v4(0, LPORT);
+	assert_int_equal(usn_bind(r->s, a, &any), 0);
+	assert_int_equal(usn_bind(r->s, b, &any), -EADDRINUSE);
+	assert_int_equal(usn_listen(r->s, a, 4), 0);
+	assert_int_equal(usn_send(r->s, a, "x", 1, 0), -ENOTCONN);
+	struct usn_addr to = usn_addr_v4(RIG_PEER, 80);
+	assert_int_equal(usn_connect(r->s, a, &to), -EINVAL);
+	assert_int_equal(usn_close(r->s, a), 0);
+	assert_int_equal(usn_close(r->s, b), 0);
+	tr_done(r);
+}
+
+/* A reset connection: recv gives ECONNRESET once, then end of stream;
+ * send then fails with EPIPE (Linux). */
+static void test_api_recv_after_rst(void **state)
+{
+	struct rig *r = *state;
+	struct tr_peer p;
+	int sd = estab(r, &p, 40130, TR_ALL, NULL);
+	tr_seg(r, &p, USN_TCP_RST, p.nxt, 0, NULL, 0);
+	char b[4];
+	assert_int_equal(usn_recv(r->s, sd, b, sizeof(b), 0), -ECONNRESET);
+	assert_int_equal(usn_recv(r->s, sd, b, sizeof(b), 0), 0);
+	assert_int_equal(usn_send(r->s, sd, "x", 1, 0), -EPIPE);
+	assert_int_equal(usn_close(r->s, sd), 0);
+	tr_done(r);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, tr_setup, rig_teardown)
 
 int main(void)
@@ -920,6 +2000,34 @@ int main(void)
 		T(test_synrcvd_ack),
 		T(test_synrcvd_rst),
 		T(test_synrcvd_timeout),
+		T(test_established_delayed_ack),
+		T(test_established_ooo_sack),
+		T(test_established_old_data),
+		T(test_established_zero_window),
+		T(test_established_persist),
+		T(test_established_rst),
+		T(test_established_syn),
+		T(test_established_ack_unsent),
+		T(test_established_challenge_limit),
+		T(test_established_paws),
+		T(test_established_bad_header),
+		T(test_established_urgent),
+		T(test_established_nagle),
+		T(test_established_fast_retransmit),
+		T(test_established_sack_recovery),
+		T(test_established_rto),
+		T(test_finwait2_orphan_data),
+		T(test_established_keepalive),
+		T(test_finwait1_active_close),
+		T(test_closewait_passive_close),
+		T(test_finwait1_simultaneous_close),
+		T(test_timewait_fin_retransmit),
+		T(test_timewait_syn_reuse),
+		T(test_established_close_unread),
+		T(test_finwait2_half_close),
+		T(test_api_connect_twice),
+		T(test_api_errors),
+		T(test_api_recv_after_rst),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

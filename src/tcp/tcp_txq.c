@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tcp_txq.c - the send queue of a TCP connection (see tcp_txq.h): extents
+ * of copied bytes (in a byte ring) and of mapped files. Not the TCP
+ * sender: tcp_output.c decides what to send and asks for iovecs here.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tcp_txq.h"
+#include "util.h"
+
+#define USN_TXQ_EXT_INITIAL 16
+
+int usn_txq_init(struct usn_txq *q, uint32_t cap)
+{
+	memset(q, 0, sizeof(*q));
+	if (cap == 0)
+		return -EINVAL;
+	int rc = usn_bytering_init(&q->ring, cap);
+	if (rc < 0)
+		return rc;
+	q->ext = calloc(USN_TXQ_EXT_INITIAL, sizeof(*q->ext));
+	if (!q->ext) {
+		usn_bytering_fini(&q->ring);
+		return -ENOMEM;
+	}
+	q->ext_cap = USN_TXQ_EXT_INITIAL;
+	q->cap = q->ring.cap;
+	return 0;
+}
+
+static struct usn_txq_ext *ext_at(const struct usn_txq *q, uint32_t i)
+{
+	return &q->ext[(q->ext_head + i) % q->ext_cap];
+}
+
+static void map_unref(struct usn_txq_map *m)
+{
+	if (--m->refs == 0) {
+		munmap(m->addr, m->len);
+		free(m);
+	}
+}
+
+void usn_txq_fini(struct usn_txq *q)
+{
+	if (!q->cap)
+		return;
+	for (uint32_t i = 0; i < q->ext_count; i++)
+		if (ext_at(q, i)->map)
+			map_unref(ext_at(q, i)->map);
+	free(q->ext);
+	usn_bytering_fini(&q->ring);
+	memset(q, 0, sizeof(*q));
+}
+
+/* Room for one more extent; false when memory runs out. */
+static bool ext_reserve(struct usn_txq *q)
+{
+	if (q->ext_count < q->ext_cap)
+		return true;
+	uint32_t ncap = q->ext_cap * 2;
+	struct usn_txq_ext *n = calloc(ncap, sizeof(*n));
+	if (!n)
+		return false;
+	for (uint32_t i = 0; i < q->ext_count; i++)
+		n[i] = *ext_at(q, i);
+	free(q->ext);
+	q->ext = n;
+	q->ext_cap = ncap;
+	q->ext_head = 0;
+	return true;
+}
+
+uint32_t usn_txq_append(struct usn_txq *q, const void *src, uint32_t n)
+{
+	n = USN_MIN(n, usn_txq_space(q));
+	if (n == 0)
+		return 0;
+	struct usn_txq_ext *last = q->ext_count ? ext_at(q, q->ext_count - 1) : NULL;
+	if (!last || last->map) {
+		if (!ext_reserve(q))
+			return 0;
+		last = ext_at(q, q->ext_count++);
+		*last = (struct usn_txq_ext){0};
+	}
+	uint32_t k = usn_bytering_append(&q->ring, src, n);
+	last->len += k;
+	q->len += k;
+	return k;
+}
+
+ssize_t usn_txq_append_file(struct usn_txq *q, int fd, off_t *offset, size_t count)
+{
+	struct stat st;
+	if (!offset || *offset < 0)
+		return -EINVAL;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	if (*offset >= st.st_size || count == 0)
+		return 0;
+	size_t n = USN_MIN(count, (size_t)(st.st_size - *offset));
+	n = USN_MIN(n, (size_t)usn_txq_space(q));
+	if (n == 0)
+		return 0;
+	if (!ext_reserve(q))
+		return -ENOMEM;
+	long page = sysconf(_SC_PAGESIZE);
+	off_t start = *offset & ~(off_t)(page - 1);
+	size_t skip = (size_t)(*offset - start);
+	struct usn_txq_map *m = malloc(sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->len = skip + n;
+	m->addr = mmap(NULL, m->len, PROT_READ, MAP_SHARED, fd, start);
+	if (m->addr == MAP_FAILED) {
+		int e = errno;
+		free(m);
+		return -e;
+	}
+	m->refs = 1;
+	struct usn_txq_ext *e = ext_at(q, q->ext_count++);
+	e->map = m;
+	e->base = (const uint8_t *)m->addr + skip;
+	e->len = (uint32_t)n;
+	q->len += (uint32_t)n;
+	*offset += (off_t)n;
+	return (ssize_t)n;
+}
+
+int usn_txq_peek_iov(const struct usn_txq *q, uint32_t off, uint32_t n, struct iovec *iov, int max)
+{
+	int k = 0;
+	uint32_t ring_off = 0; /* ring bytes before the current extent */
+	for (uint32_t i = 0; i < q->ext_count && n > 0 && k < max; i++) {
+		const struct usn_txq_ext *e = ext_at(q, i);
+		if (off >= e->len) {
+			off -= e->len;
+			if (!e->map)
+				ring_off += e->len;
+			continue;
+		}
+		uint32_t take = USN_MIN(e->len - off, n);
+		if (e->map) {
+			iov[k].iov_base = (void *)(uintptr_t)(e->base + off);
+			iov[k].iov_len = take;
+			k++;
+		} else {
+			struct iovec r[2];
+			int nr = usn_bytering_peek_iov(&q->ring, ring_off + off, take, r);
+			for (int j = 0; j < nr && k < max; j++)
+				iov[k++] = r[j];
+			ring_off += e->len;
+		}
+		n -= take;
+		off = 0;
+	}
+	return k;
+}
+
+void usn_txq_consume(struct usn_txq *q, uint32_t n)
+{
+	n = USN_MIN(n, q->len);
+	q->len -= n;
+	while (n > 0 && q->ext_count > 0) {
+		struct usn_txq_ext *e = ext_at(q, 0);
+		uint32_t take = USN_MIN(n, e->len);
+		if (e->map)
+			e->base += take;
+		else
+			usn_bytering_consume(&q->ring, take);
+		e->len -= take;
+		n -= take;
+		if (e->len == 0) {
+			if (e->map)
+				map_unref(e->map);
+			q->ext_head = (q->ext_head + 1) % q->ext_cap;
+			q->ext_count--;
+		}
+	}
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tcp_txq.h - the send queue of a TCP connection: a sequence of extents,
+ * each either bytes copied into the connection's byte ring (send()) or a
+ * reference into a mapped file (usn_sendfile()), so that file data goes
+ * from the page cache to the device without an intermediate copy.
+ *
+ * Offsets are from the first unacknowledged byte (the queue's start);
+ * segments are built by asking for the iovecs that cover a range, which may
+ * cross extents; acknowledged bytes are consumed from the start, which
+ * drops finished extents and unmaps a file mapping when its last extent
+ * goes. Capacity (cap) bounds the total queued, copied or mapped, as the
+ * socket's send buffer. Knows nothing of TCP sequence numbers.
+ */
+#ifndef USN_TCP_TXQ_H
+#define USN_TCP_TXQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "bytering.h"
+
+/* A read-only mapping of a file range, shared by the extents cut from it. */
+struct usn_txq_map {
+	void *addr;
+	size_t len;
+	uint32_t refs;
+};
+
+struct usn_txq_ext {
+	struct usn_txq_map *map; /* NULL: the bytes are in the ring */
+	const uint8_t *base;     /* file extents: the first byte */
+	uint32_t len;
+};
+
+#define USN_TXQ_MAX_IOV 8
+
+struct usn_txq {
+	uint32_t len;        /* bytes queued in all extents */
+	uint32_t cap;        /* bound on len; 0 until init */
+	struct usn_bytering ring;
+	struct usn_txq_ext *ext;
+	uint32_t ext_cap, ext_head, ext_count;
+};
+
+int usn_txq_init(struct usn_txq *q, uint32_t cap);
+void usn_txq_fini(struct usn_txq *q);
+static inline bool usn_txq_ready(const struct usn_txq *q)
+{
+	return q->cap != 0;
+}
+static inline uint32_t usn_txq_space(const struct usn_txq *q)
+{
+	return q->cap > q->len ? q->cap - q->len : 0;
+}
+/* Copies up to n bytes in; returns the number taken. */
+uint32_t usn_txq_append(struct usn_txq *q, const void *src, uint32_t n);
+/* Queues up to count bytes of fd from *offset by mapping them; advances
+ * *offset. Returns the bytes queued, 0 when there is no room, or -errno
+ * (-EINVAL for a bad range, -ENOMEM, the mmap error). Reads past the end
+ * of the file are cut to it (0 at end of file). */
+ssize_t usn_txq_append_file(struct usn_txq *q, int fd, off_t *offset, size_t count);
+/* Up to USN_TXQ_MAX_IOV iovecs covering n bytes from offset off; returns
+ * how many were filled (they cover fewer bytes only past the end). */
+int usn_txq_peek_iov(const struct usn_txq *q, uint32_t off, uint32_t n, struct iovec *iov, int max);
+/* Drops n bytes from the start. */
+void usn_txq_consume(struct usn_txq *q, uint32_t n);
+
+#endif
