@@ -57,9 +57,27 @@ say "ping -c 2 -s 8000 10.77.0.2 (fragmented both ways)"
 ip netns exec "$NS" ping -c 2 -W 2 -s 8000 10.77.0.2
 say "UDP echo (RFC 862) with socat"
 echo "hello from the kernel's UDP" | ip netns exec "$NS" socat -t 1 - UDP:10.77.0.2:7
+say "TCP echo with socat"
+echo "hello from the kernel's TCP" | ip netns exec "$NS" socat -t 2 - TCP:10.77.0.2:7
 
 say "usnet-echo's counters"
 kill -USR1 "$ECHO_PID"
 sleep 0.3
 sed -n '/counters/,$p' "$LOG"
-say "done: usnet answered ping and UDP from the kernel"
+kill "$ECHO_PID" && wait "$ECHO_PID" 2>/dev/null
+ECHO_PID=""
+
+say "a 20 MB file from the kernel (socat) to usnet-nc over TCP, compared by sha256"
+SRC=$(mktemp /tmp/usnet-demo-src.XXXXXX)
+DST=$(mktemp /tmp/usnet-demo-dst.XXXXXX)
+head -c 20000000 /dev/urandom >"$SRC"
+ip netns exec "$NS" ./build/apps/usnet-nc --dev tap:usnt0 --addr 10.77.0.2/24 -q -l 5000 >"$DST" &
+ECHO_PID=$!
+sleep 0.5
+ip netns exec "$NS" socat -u "OPEN:$SRC" TCP:10.77.0.2:5000
+wait "$ECHO_PID"
+ECHO_PID=""
+sha256sum "$SRC" "$DST" | sed 's|/tmp/usnet-demo-||'
+[ "$(sha256sum <"$SRC")" = "$(sha256sum <"$DST")" ] && echo "identical"
+rm -f "$SRC" "$DST"
+say "done: usnet answered ping, UDP and TCP from the kernel"
