@@ -35,7 +35,6 @@ import random
 import re
 import signal
 import socket
-import struct
 import sys
 import time
 

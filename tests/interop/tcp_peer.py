@@ -100,7 +100,6 @@ def xfer(a):
     th.join(max(0.1, deadline - time.monotonic()))
     if th.is_alive():
         err.append("sender still blocked after %d bytes at the deadline" % sent[0])
-    dt = time.monotonic() - t0
     s.close()
     print("sent %d bytes (all handed to the kernel at %s s), received %d bytes (sha256 %s, end of stream at %.2f s)" %
           (sent[0], "%.2f" % sent_at[0] if sent_at[0] is not None else "-", got, h.hexdigest()[:16], recv_at))

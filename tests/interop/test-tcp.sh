@@ -15,6 +15,7 @@
 # compared by sha256; every transfer has a time limit. Run as root.
 #
 # Environment, besides lib.sh's: USNET_NC (default next to USNET_ECHO),
+# USNET_ECHO_ASAN (used for the usnet-echo cases when set, as test-malformed.sh does),
 # USN_TCP_MB (size of the lossless transfers, default 100), USN_TCP_LOSS_MB
 # (size of the lossy ones, default 100).
 # shellcheck source=tests/interop/lib.sh
@@ -25,14 +26,15 @@ MB=${USN_TCP_MB:-100}
 LOSS_MB=${USN_TCP_LOSS_MB:-100}
 NC_PID=""
 NC_STATUS=""
+NC_ERR=""
 HOLD_FD=""
 
 craft_cases=(handshake opt-len-0 opt-len-1 opt-past-header opt-mss-past-header doff-under-5
 	doff-past-segment bad-checksum rst-in-window-wrong-seq rst-ack-in-window-wrong-seq
 	rst-out-of-window syn-in-established synack-in-established ack-unsent-data
 	data-beyond-window data-already-received no-ack-flag data-overlap-reorder close-and-free)
-cases=(nc-listen-recv-${MB}m nc-connect-send-${MB}m nc-bidir-${MB}m
-	nc-bidir-${LOSS_MB}m-loss-1pct nc-bidir-${LOSS_MB}m-loss-5pct
+cases=("nc-listen-recv-${MB}m" "nc-connect-send-${MB}m" "nc-bidir-${MB}m"
+	"nc-bidir-${LOSS_MB}m-loss-1pct" "nc-bidir-${LOSS_MB}m-loss-5pct"
 	nc-peer-reset nc-connect-refused
 	echo-300-sequential echo-50-parallel echo-conns-released echo-buffers-released)
 for c in "${craft_cases[@]}"; do
@@ -77,6 +79,7 @@ nc_start() {
 	local name=$1 in=$2 out=$3 err i
 	shift 3
 	err=$USN_WORK/$name.err
+	NC_ERR=$err
 	: >"$err"
 	forget_neigh
 	ip netns exec "$USN_NS" "$USNET_NC" --dev "tap:$USN_TAP" \
@@ -103,8 +106,9 @@ nc_start() {
 	return 1
 }
 
-# nc_wait SECONDS: waits for usnet-nc to exit; NC_STATUS is its status, or
-# "timeout" when it had to be killed.
+# nc_wait SECONDS: waits for usnet-nc to exit; NC_STATUS is its status,
+# "timeout" when it had to be killed, or "sanitizer: ..." when a sanitizer
+# build reported an error (its exit status alone could look like a pass).
 nc_wait() {
 	local limit=$(($1 * 10)) i
 	for ((i = 0; i < limit; i++)); do
@@ -123,6 +127,9 @@ nc_wait() {
 	fi
 	usn_untrack "$NC_PID"
 	NC_PID=""
+	local san
+	san=$(grep -m1 -E 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$NC_ERR")
+	[ -n "$san" ] && NC_STATUS="sanitizer: $san"
 }
 
 # nc_stats NAME: usnet-nc's one-line TCP summary (from -s), for the log.
@@ -299,6 +306,14 @@ if nc_start c8 /dev/null /dev/null "$USN_HOST_IP" 5999; then
 fi
 
 # ---- usnet-echo from here on ----
+# As in test-malformed.sh: the sanitizer build's usnet-echo when given, so a
+# memory error the crafted segments or the flood cause is reported.
+if [ -n "${USNET_ECHO_ASAN:-}" ] && [ -x "$USNET_ECHO_ASAN" ]; then
+	USNET_ECHO=$USNET_ECHO_ASAN
+	export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
+	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+	usn_info "usnet-echo: the sanitizer build $USNET_ECHO"
+fi
 forget_neigh
 if ! usn_start_echo; then
 	usn_fail_all "$USN_REASON" "${cases[@]:7}"

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cache.h - usnet-httpd's cache of open files under the document root.
+ *
+ * A path is resolved once below the root with openat2(RESOLVE_BENEATH), so
+ * "..", absolute symlinks and symlinks leading outside the root are refused
+ * by the kernel itself; the descriptor, size, modification time, entity tag
+ * and media type are kept and revalidated (stat) at most once a second. The
+ * connection sending a file holds a reference, so an entry replaced while
+ * in use stays open until the last response from it is sent.
+ * Not thread-safe: one cache per server loop.
+ */
+#ifndef USNET_HTTPD_CACHE_H
+#define USNET_HTTPD_CACHE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "http.h"
+
+struct fentry {
+	char path[HTTP_PATH_MAX]; /* request path ("/a/b.html") */
+	int fd;
+	bool is_dir;
+	uint64_t size;
+	int64_t mtime_ns;
+	time_t mtime;
+	dev_t dev;
+	ino_t ino;
+	char etag[48];
+	char last_modified[32];
+	const char *mime;
+	uint64_t checked_ms;      /* when last validated */
+	uint32_t refs;            /* the cache's own + each response using it */
+	bool in_table;
+	struct fentry *hnext;
+};
+
+struct fcache_stats {
+	uint64_t hits, misses, revalidations, evictions;
+};
+
+struct fcache;
+
+/* root_fd: an O_PATH or O_DIRECTORY descriptor of the document root. */
+struct fcache *fcache_new(int root_fd, const struct http_mime_table *mime, unsigned max_entries);
+void fcache_free(struct fcache *c);
+/* The entry for a normalised path, taking a reference; NULL with errno set
+ * (ENOENT, EACCES, ELOOP/EXDEV for an escape, ...). now_ms: monotonic. */
+struct fentry *fcache_get(struct fcache *c, const char *path, uint64_t now_ms);
+void fcache_put(struct fcache *c, struct fentry *e);
+/* Drops every entry (SIGHUP reload); entries in use close when released. */
+void fcache_flush(struct fcache *c);
+const struct fcache_stats *fcache_stats(const struct fcache *c);
+
+#endif

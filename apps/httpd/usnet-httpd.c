@@ -1,0 +1,784 @@
+// SPDX-License-Identifier: MIT
+/*
+ * usnet-httpd - a static web server on usnet (library OS mode): the server
+ * links the stack and runs it in its own loop.
+ *
+ *   usnet-httpd [device options] --root DIR [--port 80] [--access-log FILE]
+ *
+ * HTTP/1.1 and 1.0 (RFC 9110, RFC 9112): GET and HEAD, persistent
+ * connections and pipelining, conditional requests (If-None-Match,
+ * If-Modified-Since), single byte ranges, index.html and the redirect to the
+ * slash-terminated directory path, errors with a small body. File bodies go
+ * out through usn_sendfile(), so the payload is never copied into a buffer
+ * of the server's. Limits on header size and count, target length,
+ * connections, requests per second per connection, and idle, header and
+ * send timeouts keep slow or hostile clients from holding the server.
+ * Uses only the public API of libusnet.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common.h"
+#include "cache.h"
+#include "http.h"
+
+#define IN_BUF 16384            /* request header bytes held per connection */
+#define HDR_BUF 1024
+#define MAX_CONNS_DEFAULT 10000
+#define IDLE_TIMEOUT_MS 60000   /* keep-alive idle: close silently */
+#define HEADER_TIMEOUT_MS 10000 /* a started request must be complete by then: 408 */
+#define SEND_TIMEOUT_MS 60000   /* a response that makes no progress: abort */
+#define LINGER_MS 2000          /* reading and discarding after our FIN */
+#define REQ_RATE_PER_SEC 1000   /* requests per connection per second (token bucket) */
+#define REQ_BURST 2000
+
+static volatile sig_atomic_t want_stats, want_quit, want_reload;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		want_stats = 1;
+	else if (sig == SIGHUP)
+		want_reload = 1;
+	else
+		want_quit = 1;
+}
+
+enum cstate { C_READING, C_SENDING, C_LINGER };
+
+struct hconn {
+	struct hconn *prev, *next;
+	int sd;
+	enum cstate st;
+	char in[IN_BUF];
+	size_t in_len;
+	uint64_t body_skip;       /* request body bytes still to discard */
+	char hdr[HDR_BUF];
+	size_t hdr_len, hdr_off;
+	const char *mem;          /* a small in-memory body (error pages) */
+	size_t mem_len, mem_off;
+	struct fentry *fe;        /* file body */
+	off_t file_off, file_end;
+	bool close_after;
+	uint64_t last_ms;         /* last progress either way */
+	uint64_t req_start_ms;    /* first byte of the request being read, 0 none */
+	double tokens;
+	uint64_t tokens_ms;
+	/* for the access log */
+	char peer[32];
+	char reqline[256];
+	int status;
+	uint64_t body_bytes;
+	char referer[128], agent[128];
+};
+
+struct server {
+	struct usn_stack *s;
+	int lsd;
+	int root_fd;
+	struct fcache *cache;
+	struct http_mime_table *mime;
+	struct http_limits lim;
+	struct hconn *conns;
+	unsigned nconns, max_conns;
+	FILE *log;
+	char *logbuf;
+	size_t loglen, logcap;
+	uint64_t last_log_flush;
+	char date[32];
+	time_t date_t;
+	/* counters */
+	uint64_t req_by_class[6]; /* 1xx..5xx */
+	uint64_t bytes_sent, conns_total, conns_refused, timeouts;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static const char *date_now(struct server *sv)
+{
+	time_t t = time(NULL);
+	if (t != sv->date_t) {
+		sv->date_t = t;
+		http_date_format(t, sv->date, sizeof(sv->date));
+	}
+	return sv->date;
+}
+
+static const char *reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 206: return "Partial Content";
+	case 301: return "Moved Permanently";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 416: return "Range Not Satisfiable";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	case 505: return "HTTP Version Not Supported";
+	default: return "Unknown";
+	}
+}
+
+/* ---- access log: combined format, buffered, written from the loop ---- */
+
+static void log_flush(struct server *sv)
+{
+	if (!sv->log || sv->loglen == 0)
+		return;
+	fwrite(sv->logbuf, 1, sv->loglen, sv->log);
+	fflush(sv->log);
+	sv->loglen = 0;
+}
+
+static void log_request(struct server *sv, struct hconn *c)
+{
+	if (!sv->log)
+		return;
+	char when[64];
+	time_t t = time(NULL);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%d/%b/%Y:%H:%M:%S %z", &tm);
+	char line[1024];
+	int n = snprintf(line, sizeof(line), "%s - - [%s] \"%s\" %d %llu \"%s\" \"%s\"\n", c->peer, when,
+			 c->reqline, c->status, (unsigned long long)c->body_bytes, c->referer[0] ? c->referer : "-",
+			 c->agent[0] ? c->agent : "-");
+	if (n <= 0)
+		return;
+	if ((size_t)n > sizeof(line) - 1)
+		n = sizeof(line) - 1;
+	if (sv->loglen + (size_t)n > sv->logcap)
+		log_flush(sv);
+	memcpy(sv->logbuf + sv->loglen, line, (size_t)n);
+	sv->loglen += (size_t)n;
+}
+
+/* Copies a field for the log, replacing quotes and control bytes. */
+static void log_field(char *dst, size_t cap, const char *src, size_t len)
+{
+	size_t n = len < cap - 1 ? len : cap - 1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)src[i];
+		dst[i] = (ch < 0x20 || ch == '"' || ch == '\\' || ch >= 0x7f) ? '?' : (char)ch;
+	}
+	dst[n] = '\0';
+}
+
+/* ---- connections ---- */
+
+static void conn_free(struct server *sv, struct hconn *c, bool abort)
+{
+	if (c->fe)
+		fcache_put(sv->cache, c->fe);
+	if (abort)
+		usn_abort(sv->s, c->sd);
+	else
+		usn_close(sv->s, c->sd);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		sv->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	sv->nconns--;
+	free(c);
+}
+
+static void response_begin(struct server *sv, struct hconn *c, int status, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Starts a response: status line, common fields, then the caller's fields
+ * (fmt), then the blank line. */
+static void response_begin(struct server *sv, struct hconn *c, int status, const char *fmt, ...)
+{
+	int n = snprintf(c->hdr, sizeof(c->hdr), "HTTP/1.1 %d %s\r\nServer: usnet-httpd\r\nDate: %s\r\n", status,
+			 reason(status), date_now(sv));
+	va_list ap;
+	va_start(ap, fmt);
+	n += vsnprintf(c->hdr + n, sizeof(c->hdr) - (size_t)n, fmt, ap);
+	va_end(ap);
+	n += snprintf(c->hdr + n, sizeof(c->hdr) - (size_t)n, "%s\r\n",
+		      c->close_after ? "Connection: close\r\n" : "");
+	if ((size_t)n >= sizeof(c->hdr))
+		n = sizeof(c->hdr) - 1;
+	c->hdr_len = (size_t)n;
+	c->hdr_off = 0;
+	c->status = status;
+	c->st = C_SENDING;
+	c->body_bytes = 0;
+	if (status >= 100 && status < 600)
+		sv->req_by_class[status / 100]++;
+}
+
+static const char *error_body(int status, size_t *ret_len)
+{
+	static char bodies[600][160]; /* filled lazily, read-only afterwards */
+	static size_t lens[600];
+	if (status < 0 || status >= 600)
+		status = 500;
+	if (!lens[status])
+		lens[status] = (size_t)snprintf(bodies[status], sizeof(bodies[status]),
+						"<html><head><title>%d %s</title></head><body><h1>%d %s</h1></body></html>\n",
+						status, reason(status), status, reason(status));
+	*ret_len = lens[status];
+	return bodies[status];
+}
+
+static void send_error(struct server *sv, struct hconn *c, int status, bool head, bool close)
+{
+	size_t blen;
+	const char *body = error_body(status, &blen);
+	c->close_after = c->close_after || close;
+	if (status == 405)
+		response_begin(sv, c, status, "Allow: GET, HEAD\r\nContent-Type: text/html\r\nContent-Length: %zu\r\n",
+			       blen);
+	else
+		response_begin(sv, c, status, "Content-Type: text/html\r\nContent-Length: %zu\r\n", blen);
+	if (!head) {
+		c->mem = body;
+		c->mem_len = blen;
+		c->mem_off = 0;
+	}
+}
+
+static void handle_request(struct server *sv, struct hconn *c, const struct http_request *rq, uint64_t now)
+{
+	bool head = rq->method == HTTP_HEAD;
+	if (rq->method == HTTP_OTHER) {
+		send_error(sv, c, 405, false, false);
+		return;
+	}
+	struct fentry *fe = fcache_get(sv->cache, rq->path, now);
+	if (!fe) {
+		int st = (errno == ENOENT || errno == ENOTDIR) ? 404 : 403;
+		send_error(sv, c, st, head, false);
+		return;
+	}
+	if (fe->is_dir) {
+		size_t pl = strlen(rq->path);
+		if (pl == 0 || rq->path[pl - 1] != '/') {
+			/* A directory without its slash: 301 to it. */
+			fcache_put(sv->cache, fe);
+			size_t blen;
+			const char *body = error_body(301, &blen);
+			response_begin(sv, c, 301, "Location: %s/\r\nContent-Type: text/html\r\nContent-Length: %zu\r\n",
+				       rq->path, blen);
+			if (!head) {
+				c->mem = body;
+				c->mem_len = blen;
+				c->mem_off = 0;
+			}
+			return;
+		}
+		char idx[HTTP_PATH_MAX + 16];
+		snprintf(idx, sizeof(idx), "%sindex.html", rq->path);
+		fcache_put(sv->cache, fe);
+		fe = fcache_get(sv->cache, idx, now);
+		if (!fe || fe->is_dir) {
+			int st = (!fe && errno == ENOENT) ? 404 : 403;
+			if (fe)
+				fcache_put(sv->cache, fe);
+			send_error(sv, c, st, head, false);
+			return;
+		}
+	}
+	/* RFC 9110 §13.2.2: If-None-Match first, then If-Modified-Since only
+	 * without it. */
+	bool not_modified = false;
+	if (rq->if_none_match[0])
+		not_modified = http_etag_match_list(rq->if_none_match, fe->etag);
+	else if (rq->has_if_modified_since)
+		not_modified = fe->mtime <= rq->if_modified_since;
+	if (not_modified) {
+		response_begin(sv, c, 304, "ETag: %s\r\nLast-Modified: %s\r\n", fe->etag, fe->last_modified);
+		fcache_put(sv->cache, fe);
+		return;
+	}
+	uint64_t first = 0, last = fe->size ? fe->size - 1 : 0;
+	int rr = 0;
+	bool range_ok = rq->range.present;
+	/* RFC 9110 §13.1.5: If-Range with a different validator: ignore Range. */
+	if (range_ok && rq->has_if_range && strcmp(rq->if_range, fe->etag) != 0 &&
+	    strcmp(rq->if_range, fe->last_modified) != 0)
+		range_ok = false;
+	if (range_ok)
+		rr = http_range_resolve(&rq->range, fe->size, &first, &last);
+	if (rr < 0) {
+		size_t blen;
+		const char *body = error_body(416, &blen);
+		response_begin(sv, c, 416,
+			       "Content-Range: bytes */%llu\r\nContent-Type: text/html\r\nContent-Length: %zu\r\n",
+			       (unsigned long long)fe->size, blen);
+		fcache_put(sv->cache, fe);
+		if (!head) {
+			c->mem = body;
+			c->mem_len = blen;
+			c->mem_off = 0;
+		}
+		return;
+	}
+	uint64_t len = fe->size == 0 ? 0 : last - first + 1;
+	if (rr == 1)
+		response_begin(sv, c, 206,
+			       "Content-Type: %s\r\nContent-Length: %llu\r\nContent-Range: bytes %llu-%llu/%llu\r\n"
+			       "Last-Modified: %s\r\nETag: %s\r\nAccept-Ranges: bytes\r\n",
+			       fe->mime, (unsigned long long)len, (unsigned long long)first, (unsigned long long)last,
+			       (unsigned long long)fe->size, fe->last_modified, fe->etag);
+	else
+		response_begin(sv, c, 200,
+			       "Content-Type: %s\r\nContent-Length: %llu\r\nLast-Modified: %s\r\nETag: %s\r\n"
+			       "Accept-Ranges: bytes\r\n",
+			       fe->mime, (unsigned long long)len, fe->last_modified, fe->etag);
+	if (head || len == 0) {
+		fcache_put(sv->cache, fe);
+		return;
+	}
+	c->fe = fe;
+	c->file_off = (off_t)first;
+	c->file_end = (off_t)(first + len);
+}
+
+/* Sends what can be sent of the current response; true when it is done. */
+static bool push_response(struct server *sv, struct hconn *c, uint64_t now)
+{
+	while (c->hdr_off < c->hdr_len) {
+		ssize_t n = usn_send(sv->s, c->sd, c->hdr + c->hdr_off, c->hdr_len - c->hdr_off,
+				     (c->mem || c->fe) ? USN_MSG_MORE : 0);
+		if (n == -EAGAIN)
+			return false;
+		if (n < 0) {
+			c->close_after = true;
+			return true;
+		}
+		c->hdr_off += (size_t)n;
+		sv->bytes_sent += (uint64_t)n;
+		c->last_ms = now;
+	}
+	while (c->mem && c->mem_off < c->mem_len) {
+		ssize_t n = usn_send(sv->s, c->sd, c->mem + c->mem_off, c->mem_len - c->mem_off, 0);
+		if (n == -EAGAIN)
+			return false;
+		if (n < 0) {
+			c->close_after = true;
+			return true;
+		}
+		c->mem_off += (size_t)n;
+		c->body_bytes += (uint64_t)n;
+		sv->bytes_sent += (uint64_t)n;
+		c->last_ms = now;
+	}
+	while (c->fe && c->file_off < c->file_end) {
+		off_t off = c->file_off;
+		ssize_t n = usn_sendfile(sv->s, c->sd, c->fe->fd, &off, (size_t)(c->file_end - c->file_off));
+		if (n == -EAGAIN)
+			return false;
+		if (n <= 0) {
+			/* The file shrank under us or the connection failed:
+			 * the response cannot be completed honestly. */
+			c->close_after = true;
+			return true;
+		}
+		c->body_bytes += (uint64_t)n;
+		sv->bytes_sent += (uint64_t)n;
+		c->file_off = off;
+		c->last_ms = now;
+	}
+	return true;
+}
+
+static void response_done(struct server *sv, struct hconn *c)
+{
+	log_request(sv, c);
+	if (c->fe) {
+		fcache_put(sv->cache, c->fe);
+		c->fe = NULL;
+	}
+	c->mem = NULL;
+	c->hdr_len = c->hdr_off = 0;
+	c->st = C_READING;
+}
+
+/* Lingering close (RFC 9112 §9.6): our FIN first, then read and discard
+ * what the client still sends, so unread data does not turn our response
+ * into a reset. */
+static void start_linger(struct server *sv, struct hconn *c, uint64_t now)
+{
+	usn_shutdown(sv->s, c->sd, USN_SHUT_WR);
+	c->st = C_LINGER;
+	c->last_ms = now;
+}
+
+/* Reads and answers requests until blocked; false when the connection is
+ * finished and was freed. */
+static bool conn_run(struct server *sv, struct hconn *c, uint64_t now)
+{
+	for (;;) {
+		if (c->st == C_LINGER) {
+			char junk[4096];
+			ssize_t n;
+			while ((n = usn_recv(sv->s, c->sd, junk, sizeof(junk), 0)) > 0)
+				;
+			if (n == -EAGAIN)
+				return true;
+			conn_free(sv, c, false);
+			return false;
+		}
+		if (c->st == C_SENDING) {
+			if (!push_response(sv, c, now))
+				return true;
+			bool close = c->close_after;
+			response_done(sv, c);
+			if (close) {
+				start_linger(sv, c, now);
+				continue;
+			}
+		}
+		/* C_READING: discard a request body, then parse what we have. */
+		if (c->body_skip > 0 && c->in_len > 0) {
+			size_t k = c->body_skip < c->in_len ? (size_t)c->body_skip : c->in_len;
+			memmove(c->in, c->in + k, c->in_len - k);
+			c->in_len -= k;
+			c->body_skip -= k;
+		}
+		if (c->body_skip == 0 && c->in_len > 0) {
+			struct http_request rq;
+			int rc = http_parse_request(c->in, c->in_len, &sv->lim, &rq);
+			if (rc > 0) {
+				/* RFC 9112 §9.3: requests are answered in order;
+				 * a token bucket bounds the rate per connection. */
+				double elapsed = (double)(now - c->tokens_ms) / 1000.0;
+				c->tokens_ms = now;
+				c->tokens += elapsed * REQ_RATE_PER_SEC;
+				if (c->tokens > REQ_BURST)
+					c->tokens = REQ_BURST;
+				if (c->tokens < 1.0)
+					return true; /* resumed by the sweep */
+				c->tokens -= 1.0;
+				const char *eol = memchr(c->in, '\n', (size_t)rc);
+				size_t ll = eol ? (size_t)(eol - c->in) : 0;
+				while (ll > 0 && (c->in[ll - 1] == '\r'))
+					ll--;
+				log_field(c->reqline, sizeof(c->reqline), c->in, ll);
+				log_field(c->referer, sizeof(c->referer), rq.referer, strlen(rq.referer));
+				log_field(c->agent, sizeof(c->agent), rq.user_agent, strlen(rq.user_agent));
+				c->close_after = !rq.keep_alive;
+				c->body_skip = rq.has_content_length ? rq.content_length : 0;
+				memmove(c->in, c->in + rc, c->in_len - (size_t)rc);
+				c->in_len -= (size_t)rc;
+				c->req_start_ms = c->in_len > 0 ? now : 0;
+				handle_request(sv, c, &rq, now);
+				continue;
+			}
+			if (rc < 0) {
+				size_t ll = strcspn(c->in, "\r\n");
+				log_field(c->reqline, sizeof(c->reqline), c->in, ll < c->in_len ? ll : c->in_len);
+				c->referer[0] = c->agent[0] = '\0';
+				c->in_len = 0;
+				send_error(sv, c, -rc, false, true);
+				continue;
+			}
+			if (c->in_len == sizeof(c->in)) {
+				log_field(c->reqline, sizeof(c->reqline), c->in, strcspn(c->in, "\r\n"));
+				c->in_len = 0;
+				send_error(sv, c, 431, false, true);
+				continue;
+			}
+		}
+		/* Need more bytes. */
+		ssize_t n = usn_recv(sv->s, c->sd, c->in + c->in_len, sizeof(c->in) - c->in_len, 0);
+		if (n == -EAGAIN)
+			return true;
+		if (n <= 0) {
+			conn_free(sv, c, n < 0);
+			return false;
+		}
+		if (c->in_len == 0 && c->body_skip == 0)
+			c->req_start_ms = now;
+		c->in_len += (size_t)n;
+		c->last_ms = now;
+	}
+}
+
+static void accept_all(struct server *sv, uint64_t now)
+{
+	for (;;) {
+		struct usn_addr peer;
+		int sd = usn_accept(sv->s, sv->lsd, &peer);
+		if (sd < 0)
+			return;
+		if (sv->nconns >= sv->max_conns) {
+			sv->conns_refused++;
+			usn_abort(sv->s, sd);
+			continue;
+		}
+		struct hconn *c = calloc(1, sizeof(*c));
+		if (!c) {
+			usn_abort(sv->s, sd);
+			continue;
+		}
+		c->sd = sd;
+		c->st = C_READING;
+		c->last_ms = now;
+		c->tokens = REQ_BURST;
+		c->tokens_ms = now;
+		usn_addr_format(&peer, c->peer, sizeof(c->peer));
+		char *colon = strrchr(c->peer, ':');
+		if (colon)
+			*colon = '\0';
+		c->next = sv->conns;
+		if (sv->conns)
+			sv->conns->prev = c;
+		sv->conns = c;
+		sv->nconns++;
+		sv->conns_total++;
+		usn_socket_set_udata(sv->s, sd, c);
+		conn_run(sv, c, now);
+	}
+}
+
+/* Once a second: timeouts and connections paused by the rate limit. */
+static void sweep(struct server *sv, uint64_t now)
+{
+	struct hconn *next;
+	for (struct hconn *c = sv->conns; c; c = next) {
+		next = c->next;
+		uint64_t idle = now - c->last_ms;
+		if (c->st == C_LINGER && idle >= LINGER_MS) {
+			conn_free(sv, c, false);
+			continue;
+		}
+		if (c->st == C_SENDING && idle >= SEND_TIMEOUT_MS) {
+			sv->timeouts++;
+			conn_free(sv, c, true);
+			continue;
+		}
+		if (c->st == C_READING && c->req_start_ms && now - c->req_start_ms >= HEADER_TIMEOUT_MS) {
+			/* RFC 9110 §15.5.9: 408, then close. */
+			sv->timeouts++;
+			snprintf(c->reqline, sizeof(c->reqline), "-");
+			c->in_len = 0;
+			c->body_skip = 0;
+			c->req_start_ms = 0;
+			send_error(sv, c, 408, false, true);
+			conn_run(sv, c, now);
+			continue;
+		}
+		if (c->st == C_READING && !c->req_start_ms && idle >= IDLE_TIMEOUT_MS) {
+			conn_free(sv, c, false);
+			continue;
+		}
+		if (c->st == C_READING && c->in_len > 0)
+			conn_run(sv, c, now); /* a rate-limited pipeline */
+	}
+}
+
+static void print_stats(struct server *sv)
+{
+	const struct fcache_stats *fs = fcache_stats(sv->cache);
+	printf("usnet-httpd: requests 1xx %llu 2xx %llu 3xx %llu 4xx %llu 5xx %llu; bytes sent %llu; connections "
+	       "open %u total %llu refused %llu timed out %llu; cache hits %llu misses %llu revalidations %llu "
+	       "evictions %llu\n",
+	       (unsigned long long)sv->req_by_class[1], (unsigned long long)sv->req_by_class[2],
+	       (unsigned long long)sv->req_by_class[3], (unsigned long long)sv->req_by_class[4],
+	       (unsigned long long)sv->req_by_class[5], (unsigned long long)sv->bytes_sent, sv->nconns,
+	       (unsigned long long)sv->conns_total, (unsigned long long)sv->conns_refused,
+	       (unsigned long long)sv->timeouts, (unsigned long long)fs->hits, (unsigned long long)fs->misses,
+	       (unsigned long long)fs->revalidations, (unsigned long long)fs->evictions);
+	usn_stack_print_counters(sv->s, stdout, 0);
+	fflush(stdout);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: usnet-httpd [device options] --root DIR [--port 80] [--access-log FILE]\n"
+		"A static web server on usnet: serves DIR over HTTP/1.1 and 1.0.\n"
+		"SIGUSR1 prints counters, SIGHUP empties the file cache, SIGINT/SIGTERM stop it.\n\n%s"
+		"  --root DIR          the document root (required)\n"
+		"  --port N            TCP port (default 80)\n"
+		"  --access-log FILE   combined log format, off by default\n"
+		"  --max-conns N       open connections at most (default %d)\n"
+		"  -h, --help          this text\n"
+		"  -V, --version       the version\n",
+		usn_config_usage(), MAX_CONNS_DEFAULT);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		USN_APP_DEVICE_OPTIONS,
+		{"root", required_argument, NULL, 'r'},
+		{"port", required_argument, NULL, 'P'},
+		{"access-log", required_argument, NULL, 'L'},
+		{"max-conns", required_argument, NULL, 'M'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	static struct server sv;
+	struct usn_config cfg;
+	usn_config_init(&cfg);
+	const char *root = NULL, *logpath = NULL;
+	long port = 80;
+	sv.max_conns = MAX_CONNS_DEFAULT;
+	int c, idx, rc;
+	while ((c = getopt_long(argc, argv, "hV", opts, &idx)) != -1) {
+		char *end;
+		switch (c) {
+		case 'r':
+			root = optarg;
+			break;
+		case 'P':
+			port = strtol(optarg, &end, 10);
+			if (*end || port < 1 || port > 65535) {
+				fprintf(stderr, "usnet-httpd: --port: expected 1..65535, got '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'L':
+			logpath = optarg;
+			break;
+		case 'M': {
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > 1000000) {
+				fprintf(stderr, "usnet-httpd: --max-conns: expected 1..1000000, got '%s'\n", optarg);
+				return 2;
+			}
+			sv.max_conns = (unsigned)v;
+			break;
+		}
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("usnet-httpd (usnet) %s\n", USNET_VERSION);
+			return 0;
+		case 0x100:
+			if ((rc = usn_app_device_option("usnet-httpd", &cfg, &opts[idx], optarg)) != 0)
+				return rc;
+			break;
+		default:
+			fprintf(stderr, "usnet-httpd: try --help\n");
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "usnet-httpd: unexpected argument '%s'; try --help\n", argv[optind]);
+		return 2;
+	}
+	if (!root) {
+		fprintf(stderr, "usnet-httpd: --root DIR is required; try --help\n");
+		return 2;
+	}
+	if ((rc = usn_app_require_device("usnet-httpd", &cfg)) != 0)
+		return rc;
+	sv.root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sv.root_fd < 0) {
+		fprintf(stderr, "usnet-httpd: --root %s: %s\n", root, strerror(errno));
+		return 2;
+	}
+	if (logpath) {
+		sv.log = fopen(logpath, "ae");
+		if (!sv.log) {
+			fprintf(stderr, "usnet-httpd: --access-log %s: %s\n", logpath, strerror(errno));
+			return 2;
+		}
+		sv.logcap = 64 * 1024;
+		sv.logbuf = malloc(sv.logcap);
+	}
+	sv.mime = http_mime_load("/etc/mime.types");
+	sv.cache = fcache_new(sv.root_fd, sv.mime, 4096);
+	sv.lim = (struct http_limits){
+		.max_header_bytes = 8192, .max_target_bytes = 4096, .max_fields = 100, .max_body_bytes = 1 << 20,
+	};
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	char err[256];
+	rc = usn_stack_create(&cfg, &sv.s, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "usnet-httpd: %s\n", err[0] ? err : strerror(-rc));
+		return 1;
+	}
+	sv.lsd = usn_socket(sv.s, USN_SOCK_STREAM);
+	struct usn_addr any = usn_addr_v4(0, (uint16_t)port);
+	if (sv.lsd < 0 || (rc = usn_bind(sv.s, sv.lsd, &any)) < 0 || (rc = usn_listen(sv.s, sv.lsd, 4096)) < 0) {
+		fprintf(stderr, "usnet-httpd: cannot listen on port %ld: %s\n", port, strerror(-rc));
+		usn_stack_destroy(sv.s);
+		return 1;
+	}
+	char abuf[32];
+	struct usn_addr me = usn_addr_v4(cfg.addr, 0);
+	fprintf(stderr, "usnet-httpd: ready on %s %s/%u port %ld, root %s\n", cfg.dev,
+		usn_addr_format(&me, abuf, sizeof(abuf)), cfg.prefix_len, port, root);
+
+	uint64_t last_sweep = now_ms();
+	while (!want_quit) {
+		if (want_stats) {
+			want_stats = 0;
+			print_stats(&sv);
+		}
+		if (want_reload) {
+			want_reload = 0;
+			fcache_flush(sv.cache);
+		}
+		int n = usn_stack_poll(sv.s, 1000);
+		uint64_t now = now_ms();
+		if (n > 0) {
+			struct usn_event ev[256];
+			int k;
+			while ((k = usn_events(sv.s, ev, 256)) > 0) {
+				for (int i = 0; i < k; i++) {
+					if (ev[i].sd == sv.lsd)
+						accept_all(&sv, now);
+					else if (ev[i].udata)
+						conn_run(&sv, ev[i].udata, now);
+				}
+			}
+		}
+		if (now - last_sweep >= 1000) {
+			last_sweep = now;
+			sweep(&sv, now);
+			log_flush(&sv);
+		}
+	}
+	print_stats(&sv);
+	while (sv.conns)
+		conn_free(&sv, sv.conns, false);
+	log_flush(&sv);
+	if (sv.log)
+		fclose(sv.log);
+	free(sv.logbuf);
+	usn_stack_destroy(sv.s);
+	fcache_free(sv.cache);
+	http_mime_free(sv.mime);
+	close(sv.root_fd);
+	return 0;
+}
