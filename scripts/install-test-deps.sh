@@ -14,6 +14,8 @@ pkgs=(
 	# interop tests: namespaces, TAP, clients, packet crafting, captures
 	iproute2 iputils-ping socat python3 python3-scapy tcpdump nftables
 	procps coreutils util-linux
+	# usnet-httpd interop: HTTP clients, load generators, a reference server
+	curl wget apache2-utils wrk nginx
 )
 
 log=${USNET_DEPS_LOG:-/tmp/usnet-install-test-deps.log}
