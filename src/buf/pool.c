@@ -141,6 +141,7 @@ uint32_t usn_buf_alloc(struct usn_pool *p)
 	m = &p->meta[idx];
 	assert(!(m->flags & USN_BUF_F_ALLOCATED));
 	m->next = USN_BUF_NONE;
+	m->qnext = USN_BUF_NONE;
 	m->off = p->headroom;
 	m->len = 0;
 	m->flags = USN_BUF_F_ALLOCATED;
@@ -264,4 +265,23 @@ size_t usn_buf_chain_copy(struct usn_pool *p, uint32_t head, size_t off, void *d
 		head = m->next;
 	}
 	return copied;
+}
+
+void usn_buf_chain_trim(struct usn_pool *p, uint32_t head, size_t len)
+{
+	uint32_t b = head, prev = USN_BUF_NONE;
+	while (b != USN_BUF_NONE && len >= p->meta[b].len) {
+		len -= p->meta[b].len;
+		prev = b;
+		b = p->meta[b].next;
+	}
+	if (b == USN_BUF_NONE)
+		return;
+	if (len > 0 || prev == USN_BUF_NONE) {
+		p->meta[b].len = (uint32_t)len;
+		prev = b;
+		b = p->meta[b].next;
+	}
+	p->meta[prev].next = USN_BUF_NONE;
+	usn_buf_free_chain(p, b);
 }

@@ -21,14 +21,28 @@
 #define USN_BUF_NONE UINT32_MAX
 
 struct usn_buf_meta {
-	uint32_t next;  /* next buffer of a chain or queue, or USN_BUF_NONE */
+	uint32_t next;  /* next buffer of the same frame (a chain), or USN_BUF_NONE */
 	uint32_t off;   /* data offset inside the slot */
 	uint32_t len;   /* data length */
 	uint32_t flags; /* USN_BUF_F_* */
-	uint64_t aux;   /* owner-defined (fragment offset, timestamp, ...) */
+	uint32_t qnext; /* next frame in a queue (head buffers only), or USN_BUF_NONE */
+	uint32_t pad;
+	uint64_t aux;   /* owner-defined (fragment offset, offload request, ...) */
 };
 
 #define USN_BUF_F_ALLOCATED 0x1u /* set while allocated; catches double free */
+/* Set by a device on a received frame's head: its transport checksum was
+ * verified, or is partial because the sender left it to an offload that
+ * never runs on this path (virtio-net DATA_VALID / NEEDS_CSUM). */
+#define USN_BUF_F_CSUM_OK 0x2u
+/* Set by the stack on a frame to send: the device is to finish the
+ * transport checksum (aux: csum_start | csum_offset << 16, from the frame's
+ * start) and, with TSO, to cut the frame into segments of gso_size
+ * (aux bits 32-47) payload bytes. */
+#define USN_BUF_F_TX_CSUM 0x4u
+#define USN_BUF_F_TSO 0x8u
+#define USN_BUF_AUX_TX(start, offset, gso) \
+	((uint64_t)(start) | (uint64_t)(offset) << 16 | (uint64_t)(gso) << 32)
 
 struct usn_pool {
 	uint8_t *base;
@@ -88,6 +102,8 @@ uint8_t *usn_buf_pull(struct usn_pool *p, uint32_t idx, uint32_t n);
 uint8_t *usn_buf_put(struct usn_pool *p, uint32_t idx, uint32_t n);
 /* Shortens the data to len bytes; -EINVAL when len > current length. */
 int usn_buf_trim(struct usn_pool *p, uint32_t idx, uint32_t len);
+/* Shortens a chain to len bytes, freeing the buffers past it. */
+void usn_buf_chain_trim(struct usn_pool *p, uint32_t head, size_t len);
 /* Total data bytes of a chain. */
 size_t usn_buf_chain_len(const struct usn_pool *p, uint32_t head);
 /* Copies up to len bytes of a chain, starting `off` bytes into it, to dst;

@@ -16,8 +16,9 @@
 struct usn_dev;
 
 /* Offloads a device has (later: checksum, TSO through virtio-net headers). */
-#define USN_DEV_OFF_RX_CSUM 0x1u /* device verified L3/L4 checksums */
-#define USN_DEV_OFF_TX_CSUM 0x2u
+#define USN_DEV_OFF_RX_CSUM 0x1u /* frames may come marked USN_BUF_F_CSUM_OK */
+#define USN_DEV_OFF_TX_CSUM 0x2u /* takes USN_BUF_F_TX_CSUM frames */
+#define USN_DEV_OFF_TSO 0x4u     /* takes USN_BUF_F_TSO frames of up to 64 KB */
 
 struct usn_dev_stats {
 	uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;

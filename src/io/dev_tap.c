@@ -1,9 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * dev_tap.c - the Linux TAP backend: one non-blocking file descriptor on
- * /dev/net/tun attached to a TAP interface (IFF_TAP | IFF_NO_PI, no virtio-net
- * header yet, so no offloads). Each read(2) returns one Ethernet frame
- * without FCS and each write(2) sends one. The interface is created if it
+ * /dev/net/tun attached to a TAP interface (IFF_TAP | IFF_NO_PI |
+ * IFF_VNET_HDR). Each read(2) returns one Ethernet frame without FCS behind
+ * a virtio-net header, and each write(2) sends one. With the offloads on
+ * (TUNSETOFFLOAD: TUN_F_CSUM | TUN_F_TSO4, as a virtio NIC would ask) the
+ * kernel hands up TCP frames of up to 64 KB whose checksum it never
+ * computed (NEEDS_CSUM: nothing on this path needs it) and takes frames of
+ * up to 64 KB from us with only the pseudo-header sum filled in, which it
+ * cuts into segments itself: a large frame is read into, or written from, a
+ * chain of pool buffers with one readv(2)/writev(2). The interface is created if it
  * does not exist (needs CAP_NET_ADMIN) and is then non-persistent: the kernel
  * deletes it when the descriptor is closed. An existing TAP (made with
  * `ip tuntap add NAME mode tap user USER`) is attached to and left in place.
@@ -13,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,12 +36,17 @@
 #define TAP_VLAN_HLEN 4u
 /* A chained frame is written with writev(2); longer chains are dropped. */
 #define TAP_MAX_SEGS 64
+/* The largest frame with offloads: a 64 KB IP packet, Ethernet, one tag. */
+#define TAP_MAX_GSO_FRAME (65535u + TAP_ETH_HLEN + TAP_VLAN_HLEN)
 
 struct usn_dev_tap {
 	struct usn_dev dev;
 	int fd;
-	/* Largest frame accepted either way: MTU + Ethernet + one VLAN tag. */
+	/* Largest frame accepted either way: MTU + Ethernet + one VLAN tag,
+	 * or TAP_MAX_GSO_FRAME with offloads. */
 	uint32_t max_frame;
+	bool offload;       /* TUNSETOFFLOAD took TUN_F_CSUM | TUN_F_TSO4 */
+	uint32_t rx_bufs;   /* buffers offered to one read */
 };
 
 static struct usn_dev_tap *tap_of(struct usn_dev *d)
@@ -79,49 +91,85 @@ static int tap_rx_burst(struct usn_dev *d, uint32_t *ret_bufs, int max, uint64_t
 	/* At most max reads, so a stream of oversize frames cannot keep the
 	 * loop here. */
 	for (int reads = 0; reads < max; reads++) {
-		uint32_t idx = usn_buf_alloc(p);
-		uint32_t cap;
+		struct virtio_net_hdr vh;
+		struct iovec iov[TAP_MAX_SEGS + 1];
+		uint32_t bufs[TAP_MAX_SEGS];
+		uint32_t nb = 0;
+		size_t cap = 0;
 		ssize_t n;
 
-		if (idx == USN_BUF_NONE) {
-			/* Pool empty: drop at most one pending frame per call
-			 * (as a NIC drops at an empty ring) and stop. */
+		iov[0].iov_base = &vh;
+		iov[0].iov_len = sizeof(vh);
+		while (nb < t->rx_bufs) {
+			uint32_t idx = usn_buf_alloc(p);
+			if (idx == USN_BUF_NONE)
+				break;
+			bufs[nb] = idx;
+			iov[nb + 1].iov_base = usn_buf_data(p, idx);
+			iov[nb + 1].iov_len = usn_buf_tailroom(p, idx);
+			cap += iov[nb + 1].iov_len;
+			nb++;
+		}
+		if (nb < t->rx_bufs) {
+			/* Pool too empty for the largest frame: drop at most
+			 * one pending frame per call (as a NIC drops at an
+			 * empty ring) and stop. */
+			for (uint32_t i = 0; i < nb; i++)
+				usn_buf_free(p, bufs[i]);
 			tap_discard_one(t);
 			break;
 		}
-		cap = usn_buf_tailroom(p, idx);
 		do {
-			n = read(t->fd, usn_buf_data(p, idx), cap);
+			n = readv(t->fd, iov, (int)nb + 1);
 		} while (n < 0 && errno == EINTR);
-		if (n < 0) {
+		if (n <= 0) {
 			int e = errno;
 
-			usn_buf_free(p, idx);
-			if (e == EAGAIN || e == EWOULDBLOCK)
+			for (uint32_t i = 0; i < nb; i++)
+				usn_buf_free(p, bufs[i]);
+			if (n == 0 || e == EAGAIN || e == EWOULDBLOCK)
 				break;
 			d->stats.rx_errors++;
 			if (tap_errno_is_gone(e) && got == 0)
 				return -e;
 			break;
 		}
-		if (n == 0) {
-			/* not a frame: nothing more to read now */
-			usn_buf_free(p, idx);
-			break;
-		}
 		/* With IFF_NO_PI the kernel returns the whole frame's length even
-		 * when it copied only `cap` bytes of it, so n > cap means the
-		 * frame was truncated; open made cap >= max_frame, so one test
-		 * catches both a frame too big for the MTU and a truncated one. */
-		if ((size_t)n > t->max_frame) {
-			usn_buf_free(p, idx);
+		 * when it copied only part of it, so n > what we offered means
+		 * the frame was truncated; max_frame <= cap, so one test catches
+		 * both a frame too big and a truncated one. */
+		size_t flen = (size_t)n > sizeof(vh) ? (size_t)n - sizeof(vh) : 0;
+		if ((size_t)n < sizeof(vh) || flen > t->max_frame || flen > cap) {
+			for (uint32_t i = 0; i < nb; i++)
+				usn_buf_free(p, bufs[i]);
 			d->stats.rx_drop_oversize++;
 			continue;
 		}
-		usn_buf_meta(p, idx)->len = (uint32_t)n;
+		/* Keep the buffers the frame filled, chained; free the rest. */
+		size_t left = flen;
+		uint32_t used = 0;
+		for (uint32_t i = 0; i < nb; i++) {
+			if (left == 0 && i > 0) {
+				usn_buf_free(p, bufs[i]);
+				continue;
+			}
+			size_t k = left < iov[i + 1].iov_len ? left : iov[i + 1].iov_len;
+			usn_buf_meta(p, bufs[i])->len = (uint32_t)k;
+			if (i > 0)
+				usn_buf_meta(p, bufs[i - 1])->next = bufs[i];
+			left -= k;
+			used = i + 1;
+		}
+		(void)used;
+		/* virtio 1.x §5.1.6.4: NEEDS_CSUM means the checksum was left for
+		 * an offload (the kernel sent it to us, so no wire was crossed),
+		 * DATA_VALID that it was verified. Either way the stack need not
+		 * check it. */
+		if (vh.flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID))
+			usn_buf_meta(p, bufs[0])->flags |= USN_BUF_F_CSUM_OK;
 		d->stats.rx_frames++;
-		d->stats.rx_bytes += (uint64_t)n;
-		ret_bufs[got++] = idx;
+		d->stats.rx_bytes += flen;
+		ret_bufs[got++] = bufs[0];
 	}
 	return got;
 }
@@ -134,13 +182,30 @@ static int tap_tx_burst(struct usn_dev *d, const uint32_t *bufs, int n, uint64_t
 
 	(void)now;
 	for (int i = 0; i < n; i++) {
-		struct iovec iov[TAP_MAX_SEGS];
-		int niov = 0;
+		struct iovec iov[TAP_MAX_SEGS + 1];
+		struct virtio_net_hdr vh;
+		int niov = 1;
 		size_t total = 0;
 		ssize_t w;
+		const struct usn_buf_meta *hm = usn_buf_meta(p, bufs[i]);
 
+		/* The offload request of the frame (USN_BUF_F_TX_CSUM/TSO). */
+		memset(&vh, 0, sizeof(vh));
+		if (t->offload && (hm->flags & USN_BUF_F_TX_CSUM)) {
+			vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+			vh.csum_start = (uint16_t)(hm->aux & 0xffff);
+			vh.csum_offset = (uint16_t)((hm->aux >> 16) & 0xffff);
+			if (hm->flags & USN_BUF_F_TSO) {
+				vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+				vh.gso_size = (uint16_t)((hm->aux >> 32) & 0xffff);
+				/* hdr_len: headers up to the payload, a hint. */
+				vh.hdr_len = (uint16_t)(vh.csum_start + 60);
+			}
+		}
+		iov[0].iov_base = &vh;
+		iov[0].iov_len = sizeof(vh);
 		for (uint32_t b = bufs[i]; b != USN_BUF_NONE; b = usn_buf_meta(p, b)->next) {
-			if (niov == TAP_MAX_SEGS) {
+			if (niov == TAP_MAX_SEGS + 1) {
 				niov = -1;
 				break;
 			}
@@ -166,7 +231,7 @@ static int tap_tx_burst(struct usn_dev *d, const uint32_t *bufs, int n, uint64_t
 				d->stats.tx_errors++;
 			goto next;
 		}
-		if ((size_t)w != total) {
+		if ((size_t)w != total + sizeof(vh)) {
 			d->stats.tx_errors++;
 			goto next;
 		}
@@ -321,13 +386,19 @@ int usn_dev_tap_open(const char *name, struct usn_pool *pool, struct usn_dev **r
 	}
 	memset(&ifr, 0, sizeof(ifr));
 	memcpy(ifr.ifr_name, name, name_len);
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
 	if (ioctl(t->fd, TUNSETIFF, &ifr) < 0) {
 		ret_err = -errno;
 		tap_setiff_error(errno, name, err, errlen);
 		goto fail;
 	}
 
+	int hsz = (int)sizeof(struct virtio_net_hdr);
+	if (ioctl(t->fd, TUNSETVNETHDRSZ, &hsz) < 0) {
+		ret_err = -errno;
+		snprintf(err, errlen, "TUNSETVNETHDRSZ %s: %s", name, strerror(errno));
+		goto fail;
+	}
 	ret_err = tap_configure(t, created, err, errlen);
 	if (ret_err < 0)
 		goto fail;
@@ -342,6 +413,21 @@ int usn_dev_tap_open(const char *name, struct usn_pool *pool, struct usn_dev **r
 			 "tap %s: MTU %u needs %u-byte frames but pool buffers hold %u bytes after headroom",
 			 name, t->dev.mtu, t->max_frame, cap);
 		goto fail;
+	}
+	t->rx_bufs = 1;
+	/* Offloads: USNET_TAP_OFFLOAD=0 in the environment turns them off
+	 * (to compare, or for a kernel that refuses them). */
+	const char *off_env = getenv("USNET_TAP_OFFLOAD");
+	unsigned offl = TUN_F_CSUM | TUN_F_TSO4;
+	if ((!off_env || strcmp(off_env, "0") != 0) && ioctl(t->fd, TUNSETOFFLOAD, offl) == 0) {
+		t->offload = true;
+		t->max_frame = TAP_MAX_GSO_FRAME;
+		t->rx_bufs = (t->max_frame + cap - 1) / cap;
+		if (t->rx_bufs > TAP_MAX_SEGS)
+			t->rx_bufs = TAP_MAX_SEGS;
+		t->dev.offloads = USN_DEV_OFF_RX_CSUM | USN_DEV_OFF_TX_CSUM | USN_DEV_OFF_TSO;
+	} else {
+		ioctl(t->fd, TUNSETOFFLOAD, 0);
 	}
 	*ret = &t->dev;
 	return 0;

@@ -90,8 +90,8 @@ static void arp_drop_queue(struct usn_ip *ip, struct usn_arp_entry *e)
 {
 	while (e->qhead != USN_BUF_NONE) {
 		uint32_t b = e->qhead;
-		e->qhead = usn_buf_meta(ip->pool, b)->next;
-		usn_buf_free(ip->pool, b);
+		e->qhead = usn_buf_meta(ip->pool, b)->qnext;
+		usn_buf_free_chain(ip->pool, b);
 		USN_DROP(ip->ctr, ARP_DROP_UNRESOLVED);
 	}
 	ip->arp.queued -= e->qlen;
@@ -200,8 +200,8 @@ static void arp_confirm(struct usn_ip *ip, struct usn_arp_entry *e, const uint8_
 	e->qhead = e->qtail = USN_BUF_NONE;
 	e->qlen = 0;
 	while (b != USN_BUF_NONE) {
-		uint32_t next = usn_buf_meta(ip->pool, b)->next;
-		usn_buf_meta(ip->pool, b)->next = USN_BUF_NONE;
+		uint32_t next = usn_buf_meta(ip->pool, b)->qnext;
+		usn_buf_meta(ip->pool, b)->qnext = USN_BUF_NONE;
 		eth_send(ip, b, e->mac, USN_ETHERTYPE_IPV4);
 		b = next;
 	}
@@ -247,19 +247,19 @@ void usn_arp_resolve_send(struct usn_ip *ip, uint32_t hop, uint32_t buf)
 			return;
 		}
 		uint32_t old = e->qhead;
-		e->qhead = usn_buf_meta(ip->pool, old)->next;
+		e->qhead = usn_buf_meta(ip->pool, old)->qnext;
 		if (e->qhead == USN_BUF_NONE)
 			e->qtail = USN_BUF_NONE;
-		usn_buf_free(ip->pool, old);
+		usn_buf_free_chain(ip->pool, old);
 		e->qlen--;
 		ip->arp.queued--;
 		USN_DROP(ip->ctr, ARP_DROP_QUEUE_FULL);
 	}
-	usn_buf_meta(ip->pool, buf)->next = USN_BUF_NONE;
+	usn_buf_meta(ip->pool, buf)->qnext = USN_BUF_NONE;
 	if (e->qtail == USN_BUF_NONE)
 		e->qhead = buf;
 	else
-		usn_buf_meta(ip->pool, e->qtail)->next = buf;
+		usn_buf_meta(ip->pool, e->qtail)->qnext = buf;
 	e->qtail = buf;
 	e->qlen++;
 	ip->arp.queued++;

@@ -11,6 +11,7 @@
  * ones are skipped. Multicast is not supported yet.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ip.h"
@@ -34,8 +35,10 @@ void usn_ip_fini(struct usn_ip *ip)
 	usn_reass_fini(ip);
 	usn_arp_fini(ip);
 	for (uint32_t i = 0; i < ip->txq_len; i++)
-		usn_buf_free(ip->pool, ip->txq[i]);
+		usn_buf_free_chain(ip->pool, ip->txq[i]);
 	ip->txq_len = 0;
+	free(ip->pcap_scratch);
+	ip->pcap_scratch = NULL;
 }
 
 bool usn_ip_is_local(const struct usn_ip *ip, uint32_t a)
@@ -89,6 +92,21 @@ uint32_t usn_ip_chain_csum(struct usn_pool *pool, uint32_t chain, uint32_t off, 
 	return sum;
 }
 
+/* Writes a frame (possibly a chain) to the capture. */
+static void pcap_frame(struct usn_ip *ip, uint32_t buf)
+{
+	struct usn_pool *pool = ip->pool;
+	uint64_t ts = (uint64_t)((int64_t)*ip->now + ip->pcap_time_offset);
+	if (usn_buf_meta(pool, buf)->next == USN_BUF_NONE) {
+		usn_pcap_write(ip->pcap, usn_buf_data(pool, buf), usn_buf_len(pool, buf), ts);
+		return;
+	}
+	if (!ip->pcap_scratch && !(ip->pcap_scratch = malloc(USN_IPV4_MAX_LEN + 64)))
+		return;
+	size_t n = usn_buf_chain_copy(pool, buf, 0, ip->pcap_scratch, USN_IPV4_MAX_LEN + 64);
+	usn_pcap_write(ip->pcap, ip->pcap_scratch, n, ts);
+}
+
 /* ---- transmit ---- */
 
 void usn_ip_flush(struct usn_ip *ip)
@@ -98,14 +116,13 @@ void usn_ip_flush(struct usn_ip *ip)
 	uint64_t bytes = 0;
 	for (uint32_t i = 0; i < ip->txq_len; i++) {
 		uint32_t b = ip->txq[i];
-		bytes += usn_buf_len(ip->pool, b);
+		bytes += usn_buf_chain_len(ip->pool, b);
 		if (ip->pcap)
-			usn_pcap_write(ip->pcap, usn_buf_data(ip->pool, b), usn_buf_len(ip->pool, b),
-				       (uint64_t)((int64_t)*ip->now + ip->pcap_time_offset));
+			pcap_frame(ip, b);
 	}
 	if (!ip->dev) {
 		for (uint32_t i = 0; i < ip->txq_len; i++)
-			usn_buf_free(ip->pool, ip->txq[i]);
+			usn_buf_free_chain(ip->pool, ip->txq[i]);
 		USN_CTR_ADD(ip->ctr, DEV_TX_ERRORS, ip->txq_len);
 		ip->txq_len = 0;
 		return;
@@ -159,6 +176,47 @@ static void payload_copy(struct usn_ip *ip, const struct usn_ip_payload *pl, uin
 		usn_buf_chain_copy(ip->pool, pl->chain, pl->chain_off + off, dst, n);
 }
 
+/* One frame of up to 64 KB for a device with segmentation offload, in a
+ * chain of buffers. */
+static int output_tso(struct usn_ip *ip, uint32_t hop, const struct usn_ipv4_repr *r,
+		      const struct usn_ip_payload *pl, uint32_t total)
+{
+	struct usn_pool *pool = ip->pool;
+	uint32_t room = pool->buf_size - pool->headroom;
+	uint32_t bytes = USN_IPV4_MIN_HLEN + total;
+	uint32_t nb = (bytes + room - 1) / room;
+	uint32_t bufs[USN_IPV4_MAX_LEN / 1024 + 2];
+	if (nb > USN_ARRAY_SIZE(bufs))
+		return -EMSGSIZE;
+	for (uint32_t i = 0; i < nb; i++) {
+		bufs[i] = usn_buf_alloc(pool);
+		if (bufs[i] == USN_BUF_NONE) {
+			USN_CTR_INC(ip->ctr, BUF_ALLOC_FAIL);
+			for (uint32_t j = 0; j < i; j++)
+				usn_buf_free(pool, bufs[j]);
+			return -ENOBUFS;
+		}
+	}
+	uint32_t done = 0; /* payload bytes placed */
+	for (uint32_t i = 0; i < nb; i++) {
+		uint32_t hdr = i == 0 ? USN_IPV4_MIN_HLEN : 0;
+		uint32_t k = USN_MIN(room - hdr, total - done);
+		uint8_t *p = usn_buf_put(pool, bufs[i], hdr + k);
+		if (i == 0)
+			usn_ipv4_emit(r, p, USN_IPV4_MIN_HLEN);
+		payload_copy(ip, pl, done, p + hdr, k);
+		done += k;
+		if (i > 0)
+			usn_buf_meta(pool, bufs[i - 1])->next = bufs[i];
+	}
+	struct usn_buf_meta *m = usn_buf_meta(pool, bufs[0]);
+	m->flags |= USN_BUF_F_TX_CSUM | USN_BUF_F_TSO;
+	m->aux = USN_BUF_AUX_TX(USN_ETH_HLEN + USN_IPV4_MIN_HLEN, pl->csum_offset, pl->gso_size);
+	USN_CTR_INC(ip->ctr, IP_TX_PACKETS);
+	usn_arp_resolve_send(ip, hop, bufs[0]);
+	return 0;
+}
+
 int usn_ip_output(struct usn_ip *ip, uint32_t src, uint32_t dst, uint8_t proto, uint8_t tos, bool df,
 		  const struct usn_ip_payload *pl)
 {
@@ -185,7 +243,17 @@ int usn_ip_output(struct usn_ip *ip, uint32_t src, uint32_t dst, uint8_t proto, 
 	uint32_t room = ip->pool->buf_size - ip->pool->headroom;
 	uint32_t mtu = USN_MIN((uint32_t)ip->mtu, room - USN_ETH_HLEN);
 	uint32_t maxpay = mtu - USN_IPV4_MIN_HLEN;
-	if (total > maxpay && df) {
+	bool partial = pl->csum_partial && ip->dev && (ip->dev->offloads & USN_DEV_OFF_TX_CSUM);
+	if (pl->csum_partial && !partial)
+		return -EINVAL; /* the caller asked a device that cannot */
+	if (partial && pl->gso_size && total > maxpay && (ip->dev->offloads & USN_DEV_OFF_TSO)) {
+		struct usn_ipv4_repr r = {
+			.src = src ? src : ip->addr, .dst = dst, .proto = proto, .ttl = USN_IP_DEFAULT_TTL,
+			.tos = tos, .df = true, .id = ip->next_id++, .payload_len = (uint16_t)total,
+		};
+		return output_tso(ip, hop, &r, pl, total);
+	}
+	if (total > maxpay && (df || partial)) {
 		USN_DROP(ip->ctr, IP_DROP_DF_TOO_BIG);
 		return -EMSGSIZE;
 	}
@@ -227,6 +295,11 @@ int usn_ip_output(struct usn_ip *ip, uint32_t src, uint32_t dst, uint8_t proto, 
 		};
 		usn_ipv4_emit(&r, p, USN_IPV4_MIN_HLEN);
 		payload_copy(ip, pl, off, p + USN_IPV4_MIN_HLEN, n);
+		if (partial) {
+			usn_buf_meta(ip->pool, bufs[i])->flags |= USN_BUF_F_TX_CSUM;
+			usn_buf_meta(ip->pool, bufs[i])->aux =
+				USN_BUF_AUX_TX(USN_ETH_HLEN + USN_IPV4_MIN_HLEN, pl->csum_offset, 0);
+		}
 		USN_CTR_INC(ip->ctr, IP_TX_PACKETS);
 		usn_arp_resolve_send(ip, hop, bufs[i]);
 	}
@@ -244,8 +317,12 @@ static void ipv4_input(struct usn_ip *ip, uint32_t buf, bool l2_bcast)
 	struct usn_pool *pool = ip->pool;
 	struct usn_ipv4_repr r;
 	USN_CTR_INC(ip->ctr, IP_RX_PACKETS);
-	unsigned flags = (ip->dev && (ip->dev->offloads & USN_DEV_OFF_RX_CSUM)) ? USN_IPV4_PARSE_NO_CSUM : 0;
-	int rc = usn_ipv4_parse(usn_buf_data(pool, buf), usn_buf_len(pool, buf), &r, flags);
+	/* A large receive from an offloading device is a chain: the header is
+	 * in the first buffer, the lengths count the whole chain. The IP
+	 * header checksum is always verified (no device here offloads it). */
+	bool chained = usn_buf_meta(pool, buf)->next != USN_BUF_NONE;
+	size_t plen = chained ? usn_buf_chain_len(pool, buf) : usn_buf_len(pool, buf);
+	int rc = usn_ipv4_parse_hdr(usn_buf_data(pool, buf), usn_buf_len(pool, buf), plen, &r, 0);
 	switch (rc) {
 	case USN_WIRE_OK:
 		break;
@@ -285,9 +362,18 @@ static void ipv4_input(struct usn_ip *ip, uint32_t buf, bool l2_bcast)
 		goto drop;
 	}
 	usn_buf_pull(pool, buf, r.hdr_len);
-	usn_buf_trim(pool, buf, r.payload_len); /* link padding */
+	if (chained)
+		usn_buf_chain_trim(pool, buf, r.payload_len);
+	else
+		usn_buf_trim(pool, buf, r.payload_len); /* link padding */
 	uint32_t chain = buf;
 	uint32_t len = r.payload_len;
+	if ((r.mf || r.frag_off != 0) && chained) {
+		/* Reassembly holds one buffer per fragment; no device makes
+		 * chained fragments. */
+		USN_DROP(ip->ctr, FRAG_DROP_BAD_FRAGMENT);
+		goto drop_chain;
+	}
 	if (r.mf || r.frag_off != 0) {
 		chain = usn_reass_input(ip, &r, buf, &len);
 		if (chain == USN_BUF_NONE)
@@ -319,8 +405,9 @@ static void ipv4_input(struct usn_ip *ip, uint32_t buf, bool l2_bcast)
 		usn_icmp_send_error(ip, USN_ICMP_DEST_UNREACH, USN_ICMP_PROTO_UNREACH, 0, &r, chain, len);
 	usn_buf_free_chain(pool, chain);
 	return;
+drop_chain:
 drop:
-	usn_buf_free(pool, buf);
+	usn_buf_free_chain(pool, buf);
 }
 
 void usn_ip_eth_input(struct usn_ip *ip, uint32_t buf)
@@ -329,9 +416,10 @@ void usn_ip_eth_input(struct usn_ip *ip, uint32_t buf)
 	const uint8_t *data = usn_buf_data(pool, buf);
 	uint32_t len = usn_buf_len(pool, buf);
 	USN_CTR_INC(ip->ctr, DEV_RX_FRAMES);
-	USN_CTR_ADD(ip->ctr, DEV_RX_BYTES, len);
+	USN_CTR_ADD(ip->ctr, DEV_RX_BYTES,
+		    usn_buf_meta(pool, buf)->next == USN_BUF_NONE ? len : usn_buf_chain_len(pool, buf));
 	if (ip->pcap)
-		usn_pcap_write(ip->pcap, data, len, (uint64_t)((int64_t)*ip->now + ip->pcap_time_offset));
+		pcap_frame(ip, buf);
 	struct usn_eth_repr eth;
 	if (usn_eth_parse(data, len, &eth) != USN_WIRE_OK) {
 		USN_DROP(ip->ctr, ETH_DROP_TRUNCATED);
@@ -359,5 +447,5 @@ void usn_ip_eth_input(struct usn_ip *ip, uint32_t buf)
 		goto drop;
 	}
 drop:
-	usn_buf_free(pool, buf);
+	usn_buf_free_chain(pool, buf);
 }

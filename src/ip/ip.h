@@ -51,7 +51,7 @@ struct usn_arp_entry {
 	uint8_t tries;   /* requests sent in this resolution */
 	uint16_t qlen;   /* frames waiting */
 	int16_t hnext;   /* next entry in the hash bucket, -1 */
-	uint32_t qhead, qtail; /* waiting frames, linked by meta.next */
+	uint32_t qhead, qtail; /* waiting frames, linked by meta.qnext */
 	uint64_t confirmed;    /* when the MAC was last confirmed */
 	struct usn_timer timer;
 	struct usn_ip *ip_ctx;
@@ -132,6 +132,7 @@ struct usn_ip {
 	struct usn_dev *dev;
 	struct usn_pcap_writer *pcap;
 	int64_t pcap_time_offset; /* added to *now for pcap timestamps */
+	uint8_t *pcap_scratch;    /* flattens chained frames for the capture */
 	void *upper;              /* passed back to the upcalls */
 	void (*notify)(void *upper, int sd, uint32_t events);
 	/* TCP input: takes ownership of the chain (data = TCP header + payload). */
@@ -172,6 +173,16 @@ struct usn_ip_payload {
 	uint32_t chain;      /* USN_BUF_NONE when data is used */
 	uint32_t chain_off;
 	uint32_t chain_len;
+	/* Checksum offload: the transport header's checksum field holds the
+	 * pseudo-header sum only and the device finishes it (csum_offset:
+	 * the field's offset in the transport header). Only when the device
+	 * has USN_DEV_OFF_TX_CSUM. */
+	bool csum_partial;
+	uint8_t csum_offset;
+	/* Segmentation offload: with USN_DEV_OFF_TSO a datagram larger than
+	 * the MTU goes as one frame that the device cuts into segments of
+	 * gso_size payload bytes (TCP only, with csum_partial). */
+	uint16_t gso_size;
 };
 
 /* ip.c */

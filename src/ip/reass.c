@@ -205,8 +205,11 @@ uint32_t usn_reass_input(struct usn_ip *ip, const struct usn_ipv4_repr *r, uint3
 		return USN_BUF_NONE;
 	/* No overlaps and have == total: the fragments tile [0, total). */
 	uint32_t head = e->head;
-	for (uint32_t b = head; b != USN_BUF_NONE; b = usn_buf_meta(pool, b)->next)
+	for (uint32_t b = head; b != USN_BUF_NONE; b = usn_buf_meta(pool, b)->next) {
 		usn_buf_meta(pool, b)->aux = 0;
+		/* A device's checksum verdict was about one fragment. */
+		usn_buf_meta(pool, b)->flags &= ~USN_BUF_F_CSUM_OK;
+	}
 	ip->reass.nbufs -= e->nbufs;
 	e->head = USN_BUF_NONE;
 	e->nbufs = 0;

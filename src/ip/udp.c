@@ -185,27 +185,6 @@ int usn_udp_sendto(struct usn_ip *ip, struct usn_udp_pcb *pcb, const void *buf, 
 	return (int)len;
 }
 
-/* Shortens a chain to len bytes, freeing the buffers past it. */
-static void chain_trim(struct usn_pool *pool, uint32_t chain, uint32_t len)
-{
-	uint32_t b = chain, prev = USN_BUF_NONE;
-	while (b != USN_BUF_NONE && len >= usn_buf_len(pool, b)) {
-		len -= usn_buf_len(pool, b);
-		prev = b;
-		b = usn_buf_meta(pool, b)->next;
-	}
-	if (b == USN_BUF_NONE)
-		return;
-	if (len > 0) {
-		usn_buf_trim(pool, b, len);
-		prev = b;
-		b = usn_buf_meta(pool, b)->next;
-	}
-	if (prev != USN_BUF_NONE)
-		usn_buf_meta(pool, prev)->next = USN_BUF_NONE;
-	usn_buf_free_chain(pool, b);
-}
-
 static uint32_t chain_nbufs(struct usn_pool *pool, uint32_t chain)
 {
 	uint32_t n = 0;
@@ -232,11 +211,11 @@ void usn_udp_input(struct usn_ip *ip, const struct usn_ipv4_repr *r, uint32_t ch
 	}
 	/* RFC 768: the length field may be shorter than the IP payload. */
 	if (u.len < len) {
-		chain_trim(pool, chain, u.len);
+		usn_buf_chain_trim(pool, chain, u.len);
 		len = u.len;
 	}
 	/* RFC 1122 §4.1.3.4: verify the checksum when one was sent. */
-	if (u.csum != 0 &&
+	if (u.csum != 0 && !(usn_buf_meta(pool, chain)->flags & USN_BUF_F_CSUM_OK) &&
 	    !usn_udp_csum_ok(u.csum, r->src, r->dst, u.len, usn_ip_chain_csum(pool, chain, 0, len))) {
 		USN_DROP(ip->ctr, UDP_DROP_BAD_CSUM);
 		goto drop;

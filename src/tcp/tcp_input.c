@@ -977,7 +977,10 @@ void usn_tcp_input(struct usn_tcp *tcp, const struct usn_ipv4_repr *ip, uint32_t
 		USN_DROP(ctr, TCP_DROP_TRUNCATED);
 		goto out;
 	}
-	if (!(ipc->dev && (ipc->dev->offloads & USN_DEV_OFF_RX_CSUM)) &&
+	/* RFC 9293 §3.1: the checksum is verified unless the device did (or
+	 * the sender left it to an offload on a path that never leaves the
+	 * host, virtio-net NEEDS_CSUM). */
+	if (!(usn_buf_meta(pool, chain)->flags & USN_BUF_F_CSUM_OK) &&
 	    !usn_tcp_csum_ok(ip->src, ip->dst, (uint16_t)len, usn_ip_chain_csum(pool, chain, 0, len))) {
 		USN_DROP(ctr, TCP_DROP_BAD_CSUM);
 		goto out;

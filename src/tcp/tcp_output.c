@@ -52,6 +52,20 @@ uint32_t usn_tcp_rcv_window(struct usn_tcp_conn *c)
 	return USN_MIN(win, max);
 }
 
+/* The payload a segment may carry now: the MSS less the SACK blocks this
+ * segment will carry (RFC 6691: the MSS counts no options, so the sender
+ * makes room for the ones beyond timestamps, as Linux's tcp_current_mss). */
+static uint32_t eff_mss(const struct usn_tcp_conn *c)
+{
+	uint32_t mss = c->mss;
+	if ((c->flags & USN_TCPF_SACK) && c->rx.nranges > 0) {
+		uint32_t max_blocks = (c->flags & USN_TCPF_TS) ? 3 : 4;
+		uint32_t n = USN_MIN((uint32_t)c->rx.nranges, max_blocks);
+		mss -= 4 + 8 * n; /* NOP NOP kind len + blocks */
+	}
+	return mss;
+}
+
 /* One segment. data_off/len: payload from the send ring. */
 static void xmit(struct usn_tcp_conn *c, usn_seq_t seq, uint8_t flags, uint32_t data_off, uint32_t len)
 {
@@ -108,23 +122,36 @@ static void xmit(struct usn_tcp_conn *c, usn_seq_t seq, uint8_t flags, uint32_t 
 		}
 		r.opts.nsack = (uint8_t)n;
 	}
-	struct iovec iov[USN_TXQ_MAX_IOV];
-	int niov = len ? usn_txq_peek_iov(&c->tx, data_off, len, iov, USN_TXQ_MAX_IOV) : 0;
+	struct iovec iov[USN_TXQ_MAX_IOV + 32];
+	int niov = len ? usn_txq_peek_iov(&c->tx, data_off, len, iov, (int)USN_ARRAY_SIZE(iov)) : 0;
+	/* With checksum offload the payload is not summed here: the device
+	 * does it while copying (virtio-net NEEDS_CSUM). */
+	const struct usn_dev *dev = ip->dev;
+	bool csum_off = dev && (dev->offloads & USN_DEV_OFF_TX_CSUM);
 	uint32_t sum = 0;
 	size_t pos = 0;
 	for (int i = 0; i < niov; i++) {
-		sum = usn_csum_combine(sum, usn_csum_partial(iov[i].iov_base, iov[i].iov_len, 0), pos);
+		if (!csum_off)
+			sum = usn_csum_combine(sum, usn_csum_partial(iov[i].iov_base, iov[i].iov_len, 0), pos);
 		pos += iov[i].iov_len;
 	}
 	if (pos < len)
 		len = (uint32_t)pos; /* cannot happen: the queue holds the range */
 	uint8_t hdr[USN_TCP_MAX_HLEN];
-	int hlen = usn_tcp_emit(&r, c->t.laddr, c->t.raddr, (uint16_t)len, sum, hdr, sizeof(hdr));
+	int hlen = usn_tcp_emit(&r, c->t.laddr, c->t.raddr, (uint16_t)USN_MIN(len, 65535u), sum, hdr, sizeof(hdr));
 	if (hlen < 0)
 		return;
 	struct usn_ip_payload pl = {
 		.hdr = hdr, .hdr_len = (uint32_t)hlen, .iov = iov, .iovcnt = (uint32_t)niov, .chain = USN_BUF_NONE,
 	};
+	if (csum_off) {
+		usn_tcp_set_csum_partial(hdr, c->t.laddr, c->t.raddr, (uint16_t)(hlen + len));
+		pl.csum_partial = true;
+		pl.csum_offset = 16; /* RFC 9293 §3.1: the checksum field */
+		uint32_t seg = eff_mss(c);
+		if (len > seg)
+			pl.gso_size = (uint16_t)seg;
+	}
 	/* RFC 1191: DF on every segment (path MTU discovery). */
 	if (usn_ip_output(ip, c->t.laddr, c->t.raddr, USN_IPPROTO_TCP, 0, true, &pl) < 0)
 		return;
@@ -221,20 +248,6 @@ static void retransmit(struct usn_tcp_conn *c, usn_seq_t start, usn_seq_t end)
 		c->rtt_time = 0;
 }
 
-/* The payload a segment may carry now: the MSS less the SACK blocks this
- * segment will carry (RFC 6691: the MSS counts no options, so the sender
- * makes room for the ones beyond timestamps, as Linux's tcp_current_mss). */
-static uint32_t eff_mss(const struct usn_tcp_conn *c)
-{
-	uint32_t mss = c->mss;
-	if ((c->flags & USN_TCPF_SACK) && c->rx.nranges > 0) {
-		uint32_t max_blocks = (c->flags & USN_TCPF_TS) ? 3 : 4;
-		uint32_t n = USN_MIN((uint32_t)c->rx.nranges, max_blocks);
-		mss -= 4 + 8 * n; /* NOP NOP kind len + blocks */
-	}
-	return mss;
-}
-
 static uint32_t pipe_of(const struct usn_tcp_conn *c)
 {
 	uint32_t pipe = usn_rtxq_pipe(&c->rtxq);
@@ -302,7 +315,15 @@ void usn_tcp_output(struct usn_tcp_conn *c)
 		if (!(c->flags & (USN_TCPF_IN_RECOVERY | USN_TCPF_RTO_RECOVERY)) && c->dupacks > 0)
 			cwnd += USN_MIN(c->dupacks, 2u) * mss;
 		uint32_t cwnd_avail = cwnd > pipe ? cwnd - pipe : 0;
-		uint32_t len = USN_MIN(USN_MIN(avail, mss), USN_MIN(wnd_avail, cwnd_avail));
+		/* With segmentation offload one frame carries up to 64 KB, a
+		 * whole number of segments unless it is the last data. */
+		uint32_t seg_max = mss;
+		const struct usn_dev *dev = c->tcp->ip->dev;
+		if (dev && (dev->offloads & USN_DEV_OFF_TSO) && (dev->offloads & USN_DEV_OFF_TX_CSUM))
+			seg_max = (65535u - USN_IPV4_MIN_HLEN - USN_TCP_MAX_HLEN) / mss * mss;
+		uint32_t len = USN_MIN(USN_MIN(avail, seg_max), USN_MIN(wnd_avail, cwnd_avail));
+		if (len > mss && len < avail)
+			len = len / mss * mss;
 		bool fin = (c->flags & USN_TCPF_FIN_QUEUED) && !(c->flags & USN_TCPF_FIN_SENT) && len == avail;
 		if (c->flags & USN_TCPF_FORCE) {
 			/* The persist timer overrides SWS avoidance: send what

@@ -29,7 +29,14 @@
 
 int usn_ipv4_parse(const uint8_t *buf, size_t len, struct usn_ipv4_repr *ret, unsigned flags)
 {
-	if (len < USN_IPV4_MIN_HLEN)
+	return usn_ipv4_parse_hdr(buf, len, len, ret, flags);
+}
+
+int usn_ipv4_parse_hdr(const uint8_t *buf, size_t avail, size_t len, struct usn_ipv4_repr *ret, unsigned flags)
+{
+	if (avail > len)
+		avail = len;
+	if (avail < USN_IPV4_MIN_HLEN)
 		return USN_WIRE_TRUNCATED;
 	/* RFC 1122 §3.2.1.1: "A datagram whose version number is not 4
 	 * MUST be silently discarded." */
@@ -45,6 +52,9 @@ int usn_ipv4_parse(const uint8_t *buf, size_t len, struct usn_ipv4_repr *ret, un
 	size_t tot = usn_get_be16(buf + 2);
 	if (tot < hlen)
 		return USN_WIRE_BAD_LEN;
+	/* The header itself, options included, must be readable here. */
+	if (hlen > avail)
+		return USN_WIRE_TRUNCATED;
 	if (flags & USN_IPV4_PARSE_QUOTED) {
 		/* RFC 792: an error quotes "the internet header plus the
 		 * first 64 bits of the original datagram's data" (RFC 1812

@@ -324,3 +324,8 @@ bool usn_tcp_csum_ok(uint32_t src, uint32_t dst, uint16_t seg_len, uint32_t seg_
 	/* A segment that includes its own checksum sums to all ones. */
 	return usn_csum_fold(usn_csum_combine(sum, seg_sum, 0)) == 0xffff;
 }
+
+void usn_tcp_set_csum_partial(uint8_t *hdr, uint32_t src, uint32_t dst, uint16_t seg_len)
+{
+	usn_put_be16(hdr + 16, usn_csum_fold(usn_csum_pseudo_v4(src, dst, USN_IPPROTO_TCP, seg_len)));
+}

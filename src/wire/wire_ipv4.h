@@ -42,6 +42,11 @@ struct usn_ipv4_repr {
 };
 
 int usn_ipv4_parse(const uint8_t *buf, size_t len, struct usn_ipv4_repr *ret, unsigned flags);
+/* The same for a packet that is not contiguous (a chain of buffers, as a
+ * large receive from a device with segmentation offload): only the first
+ * `avail` bytes are read (the header must be in them) and the lengths are
+ * checked against `len`, the packet's real length. */
+int usn_ipv4_parse_hdr(const uint8_t *buf, size_t avail, size_t len, struct usn_ipv4_repr *ret, unsigned flags);
 /* Emits a 20-byte header with total length hdr+payload_len and a computed
  * checksum. */
 int usn_ipv4_emit(const struct usn_ipv4_repr *r, uint8_t *buf, size_t cap);

@@ -82,6 +82,11 @@ size_t usn_tcp_opts_len(const struct usn_tcp_opts *o);
  * payload_len bytes of payload that follow). Returns the header length. */
 int usn_tcp_emit(const struct usn_tcp_repr *r, uint32_t src, uint32_t dst, uint16_t payload_len,
 		 uint32_t payload_sum, uint8_t *buf, size_t cap);
+/* For checksum offload (the device finishes the sum, virtio-net
+ * NEEDS_CSUM): writes into the checksum field of an emitted header the
+ * folded, not inverted, pseudo-header sum of a segment of seg_len bytes,
+ * which is what the device expects to find there. */
+void usn_tcp_set_csum_partial(uint8_t *hdr, uint32_t src, uint32_t dst, uint16_t seg_len);
 /* Whether a segment whose header+payload partial sum is seg_sum checks out. */
 bool usn_tcp_csum_ok(uint32_t src, uint32_t dst, uint16_t seg_len, uint32_t seg_sum);
 

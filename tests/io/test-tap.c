@@ -118,6 +118,9 @@ static int tap_group_setup(void **state)
 	 * arriving on the TAP while the tests look at its traffic */
 	write_sysctl("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
 	write_sysctl("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
+	/* These tests look at plain frames; test_tap_offloads turns the
+	 * virtio-net offloads back on. */
+	setenv("USNET_TAP_OFFLOAD", "0", 1);
 	env->ok = 1;
 	return 0;
 }
@@ -425,6 +428,39 @@ static void test_tap_mtu_larger_than_buffers(void **state)
 	usn_pool_fini(&pool);
 }
 
+/* With the virtio-net header and TUNSETOFFLOAD (the default), the device
+ * says so, and plain frames still go both ways unchanged. */
+static void test_tap_offloads(void **state)
+{
+	struct usn_pool pool;
+	struct usn_dev *d;
+	char name[IFNAMSIZ], err[256], spec[32];
+	uint8_t frame[2048];
+
+	need_tap(state);
+	unsetenv("USNET_TAP_OFFLOAD");
+	tap_name(name, sizeof(name), "o");
+	assert_int_equal(usn_pool_init(&pool, 256, 2048, 128), 0);
+	snprintf(spec, sizeof(spec), "tap:%s", name);
+	assert_int_equal(usn_dev_open(spec, &pool, &d, err, sizeof(err)), 0);
+	assert_int_equal(d->offloads, USN_DEV_OFF_RX_CSUM | USN_DEV_OFF_TX_CSUM | USN_DEV_OFF_TSO);
+	int s = packet_socket(name);
+	make_frame(frame, 100, 7);
+	uint32_t idx = usn_buf_alloc(&pool);
+	memcpy(usn_buf_put(&pool, idx, 100), frame, 100);
+	assert_int_equal(usn_dev_tx_burst(d, &idx, 1, 0), 1);
+	assert_true(packet_sees(s, frame, 100));
+	make_frame(frame, 1514, 8);
+	assert_int_equal(send(s, frame, 1514, 0), 1514);
+	assert_true(dev_sees(d, frame, 1514));
+	/* the read offered a whole 64 KB chain and kept one buffer */
+	assert_int_equal(usn_pool_in_use(&pool), 0);
+	close(s);
+	usn_dev_destroy(d);
+	usn_pool_fini(&pool);
+	setenv("USNET_TAP_OFFLOAD", "0", 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -433,6 +469,7 @@ int main(void)
 		cmocka_unit_test(test_tap_create_send_receive),
 		cmocka_unit_test(test_tap_existing),
 		cmocka_unit_test(test_tap_mtu_larger_than_buffers),
+		cmocka_unit_test(test_tap_offloads),
 	};
 
 	return cmocka_run_group_tests(tests, tap_group_setup, tap_group_teardown);
