@@ -87,8 +87,8 @@ struct http_request {
  *   -413  Content-Length above max_body_bytes;
  *   -414  request-target longer than max_target_bytes;
  *   -431  header block or field count above the limits;
- *   -501  a Transfer-Encoding (any: usnet-httpd takes no request bodies in
- *         chunked form);
+ *   -501  a Transfer-Encoding other than exactly "chunked" (a chunked body
+ *         is framed by the caller: te_chunked_only);
  *   -505  an HTTP version other than 1.0 or 1.1 (HTTP/2 preface included).
  * Empty lines before the request line are skipped (RFC 9112 §2.2). Method
  * tokens are case-sensitive (RFC 9110 §9.1). Field names are

@@ -589,10 +589,14 @@ static int finish(struct http_request *r, struct parse_state *st, const struct h
 	 * error"; §6.3: a server MAY reject it, and must then close. */
 	if (r->has_transfer_encoding && r->has_content_length)
 		return -400;
-	/* RFC 9112 §6.1: "A server that receives a request message with a
-	 * transfer coding it does not understand SHOULD respond with 501";
-	 * usnet-httpd takes no chunked bodies either. */
-	if (r->has_transfer_encoding)
+	/* RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message is faulty
+	 * framing; "A server that receives a request message with a transfer
+	 * coding it does not understand SHOULD respond with 501". Chunked
+	 * alone is understood (RFC 9112 §7.1: MUST be able to parse it): the
+	 * server reads and discards the body. */
+	if (r->has_transfer_encoding && r->version_minor == 0)
+		return -400;
+	if (r->has_transfer_encoding && !r->te_chunked_only)
 		return -501;
 	if (r->has_content_length && r->content_length > lim->max_body_bytes)
 		return -413;

@@ -35,8 +35,9 @@
 #define HEADER_TIMEOUT_MS 10000 /* a started request must be complete by then: 408 */
 #define SEND_TIMEOUT_MS 60000   /* a response that makes no progress: abort */
 #define LINGER_MS 2000          /* reading and discarding after our FIN */
-#define REQ_RATE_PER_SEC 1000   /* requests per connection per second (token bucket) */
-#define REQ_BURST 2000
+#define REQ_RATE_PER_SEC 20000  /* requests per connection per second (token bucket) */
+#define REQ_BURST 40000
+#define REQS_PER_TURN 32        /* pipelined requests answered before others get a turn */
 
 static volatile sig_atomic_t want_stats, want_quit, want_reload;
 
@@ -59,6 +60,12 @@ struct hconn {
 	char in[IN_BUF];
 	size_t in_len;
 	uint64_t body_skip;       /* request body bytes still to discard */
+	bool chunked;             /* the body being discarded is chunked */
+	uint8_t ch_state;         /* CH_* */
+	uint64_t ch_left;         /* bytes left in the current chunk */
+	uint64_t ch_total;        /* body bytes so far (limit) */
+	bool keep_alive_10;       /* HTTP/1.0 client asked for keep-alive */
+	bool paused;              /* has more to do, waits for its turn */
 	char hdr[HDR_BUF];
 	size_t hdr_len, hdr_off;
 	const char *mem;          /* a small in-memory body (error pages) */
@@ -87,6 +94,7 @@ struct server {
 	struct http_limits lim;
 	struct hconn *conns;
 	unsigned nconns, max_conns;
+	unsigned npaused;
 	FILE *log;
 	char *logbuf;
 	size_t loglen, logcap;
@@ -188,6 +196,8 @@ static void log_field(char *dst, size_t cap, const char *src, size_t len)
 
 static void conn_free(struct server *sv, struct hconn *c, bool abort)
 {
+	if (c->paused)
+		sv->npaused--;
 	if (c->fe)
 		fcache_put(sv->cache, c->fe);
 	if (abort)
@@ -217,8 +227,12 @@ static void response_begin(struct server *sv, struct hconn *c, int status, const
 	va_start(ap, fmt);
 	n += vsnprintf(c->hdr + n, sizeof(c->hdr) - (size_t)n, fmt, ap);
 	va_end(ap);
+	/* RFC 9112 §9.6 and Appendix C.2.2: say "close" when closing; an
+	 * HTTP/1.0 client keeps the connection only if told keep-alive. */
 	n += snprintf(c->hdr + n, sizeof(c->hdr) - (size_t)n, "%s\r\n",
-		      c->close_after ? "Connection: close\r\n" : "");
+		      c->close_after    ? "Connection: close\r\n"
+		      : c->keep_alive_10 ? "Connection: keep-alive\r\n"
+					 : "");
 	if ((size_t)n >= sizeof(c->hdr))
 		n = sizeof(c->hdr) - 1;
 	c->hdr_len = (size_t)n;
@@ -261,6 +275,29 @@ static void send_error(struct server *sv, struct hconn *c, int status, bool head
 	}
 }
 
+/* Percent-encodes a decoded path for a Location field (RFC 3986 §2.1 and
+ * §3.3: pchar and "/" stay, everything else, controls, space, "%", "?",
+ * "#" and non-ASCII included, becomes %XX), so no byte of a file name can
+ * end the field or start another (response splitting). */
+static void encode_path(const char *path, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)path; *p && o + 4 < cap; p++) {
+		unsigned char ch = *p;
+		bool keep = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+			    strchr("-._~/!$&'()*+,;=:@", ch) != NULL;
+		if (keep) {
+			out[o++] = (char)ch;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[ch >> 4];
+			out[o++] = hex[ch & 15];
+		}
+	}
+	out[o] = '\0';
+}
+
 static void handle_request(struct server *sv, struct hconn *c, const struct http_request *rq, uint64_t now)
 {
 	bool head = rq->method == HTTP_HEAD;
@@ -281,8 +318,16 @@ static void handle_request(struct server *sv, struct hconn *c, const struct http
 			fcache_put(sv->cache, fe);
 			size_t blen;
 			const char *body = error_body(301, &blen);
+			char loc[3 * 256 + 8];
+			encode_path(rq->path, loc, sizeof(loc));
+			if (strlen(rq->path) > 255) {
+				/* A Location that long would not fit the header
+				 * buffer: answer 414 rather than cut it. */
+				send_error(sv, c, 414, head, false);
+				return;
+			}
 			response_begin(sv, c, 301, "Location: %s/\r\nContent-Type: text/html\r\nContent-Length: %zu\r\n",
-				       rq->path, blen);
+				       loc, blen);
 			if (!head) {
 				c->mem = body;
 				c->mem_len = blen;
@@ -428,10 +473,91 @@ static void start_linger(struct server *sv, struct hconn *c, uint64_t now)
 	c->last_ms = now;
 }
 
+enum { CH_SIZE, CH_DATA, CH_DATA_CRLF, CH_TRAILER };
+
+/* Consumes a chunked request body (RFC 9112 §7.1) from the input buffer:
+ * 1 when it ended, 0 when more is needed, -400 malformed, -413 too big.
+ * Chunk extensions and trailer fields are read and ignored (§7.1.1, §7.1.2). */
+static int chunked_skip(struct hconn *c, uint64_t limit)
+{
+	size_t pos = 0;
+	int rc = 0;
+	while (rc == 0 && pos < c->in_len) {
+		if (c->ch_state == CH_DATA) {
+			size_t k = c->ch_left < c->in_len - pos ? (size_t)c->ch_left : c->in_len - pos;
+			pos += k;
+			c->ch_left -= k;
+			if (c->ch_left == 0)
+				c->ch_state = CH_DATA_CRLF;
+			continue;
+		}
+		/* The other states read whole lines. */
+		const char *nl = memchr(c->in + pos, '\n', c->in_len - pos);
+		if (!nl) {
+			if (c->in_len - pos > 4096)
+				rc = -400; /* a size line or trailer field that never ends */
+			break;
+		}
+		size_t ll = (size_t)(nl - (c->in + pos));
+		const char *line = c->in + pos;
+		if (ll > 0 && line[ll - 1] == '\r')
+			ll--;
+		pos = (size_t)(nl - c->in) + 1;
+		if (c->ch_state == CH_DATA_CRLF) {
+			if (ll != 0)
+				rc = -400;
+			c->ch_state = CH_SIZE;
+		} else if (c->ch_state == CH_SIZE) {
+			uint64_t size = 0;
+			size_t i = 0;
+			for (; i < ll; i++) {
+				char ch = line[i];
+				int d = ch >= '0' && ch <= '9' ? ch - '0'
+					: ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+					: ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
+								 : -1;
+				if (d < 0)
+					break;
+				if (size > (UINT64_MAX >> 4)) {
+					rc = -413;
+					break;
+				}
+				size = size * 16 + (uint64_t)d;
+			}
+			if (rc)
+				break;
+			if (i == 0 || (i < ll && line[i] != ';' && line[i] != ' ' && line[i] != '\t')) {
+				rc = -400;
+				break;
+			}
+			c->ch_total += size;
+			if (c->ch_total > limit) {
+				rc = -413;
+				break;
+			}
+			c->ch_left = size;
+			c->ch_state = size ? CH_DATA : CH_TRAILER;
+		} else { /* CH_TRAILER: fields until an empty line */
+			if (ll == 0)
+				rc = 1;
+		}
+	}
+	memmove(c->in, c->in + pos, c->in_len - pos);
+	c->in_len -= pos;
+	if (rc != 0)
+		c->chunked = false;
+	return rc;
+}
+
 /* Reads and answers requests until blocked; false when the connection is
  * finished and was freed. */
 static bool conn_run(struct server *sv, struct hconn *c, uint64_t now)
 {
+	unsigned turn = 0;
+	if (c->paused) {
+		c->paused = false;
+		sv->npaused--;
+	}
 	for (;;) {
 		if (c->st == C_LINGER) {
 			char junk[4096];
@@ -454,13 +580,28 @@ static bool conn_run(struct server *sv, struct hconn *c, uint64_t now)
 			}
 		}
 		/* C_READING: discard a request body, then parse what we have. */
+		if (c->chunked && c->in_len > 0) {
+			int ch = chunked_skip(c, sv->lim.max_body_bytes);
+			if (ch < 0) {
+				c->in_len = 0;
+				send_error(sv, c, -ch, false, true);
+				continue;
+			}
+		}
 		if (c->body_skip > 0 && c->in_len > 0) {
 			size_t k = c->body_skip < c->in_len ? (size_t)c->body_skip : c->in_len;
 			memmove(c->in, c->in + k, c->in_len - k);
 			c->in_len -= k;
 			c->body_skip -= k;
 		}
-		if (c->body_skip == 0 && c->in_len > 0) {
+		if (c->body_skip == 0 && !c->chunked && c->in_len > 0) {
+			if (++turn > REQS_PER_TURN) {
+				/* Fairness: others get a turn before the rest of
+				 * this pipeline. */
+				c->paused = true;
+				sv->npaused++;
+				return true;
+			}
 			struct http_request rq;
 			int rc = http_parse_request(c->in, c->in_len, &sv->lim, &rq);
 			if (rc > 0) {
@@ -471,8 +612,11 @@ static bool conn_run(struct server *sv, struct hconn *c, uint64_t now)
 				c->tokens += elapsed * REQ_RATE_PER_SEC;
 				if (c->tokens > REQ_BURST)
 					c->tokens = REQ_BURST;
-				if (c->tokens < 1.0)
-					return true; /* resumed by the sweep */
+				if (c->tokens < 1.0) {
+					c->paused = true; /* resumed from the loop */
+					sv->npaused++;
+					return true;
+				}
 				c->tokens -= 1.0;
 				const char *eol = memchr(c->in, '\n', (size_t)rc);
 				size_t ll = eol ? (size_t)(eol - c->in) : 0;
@@ -482,7 +626,13 @@ static bool conn_run(struct server *sv, struct hconn *c, uint64_t now)
 				log_field(c->referer, sizeof(c->referer), rq.referer, strlen(rq.referer));
 				log_field(c->agent, sizeof(c->agent), rq.user_agent, strlen(rq.user_agent));
 				c->close_after = !rq.keep_alive;
+				c->keep_alive_10 = rq.keep_alive && rq.version_minor == 0;
 				c->body_skip = rq.has_content_length ? rq.content_length : 0;
+				if (rq.has_transfer_encoding) {
+					c->chunked = true;
+					c->ch_state = CH_SIZE;
+					c->ch_left = c->ch_total = 0;
+				}
 				memmove(c->in, c->in + rc, c->in_len - (size_t)rc);
 				c->in_len -= (size_t)rc;
 				c->req_start_ms = c->in_len > 0 ? now : 0;
@@ -587,7 +737,7 @@ static void sweep(struct server *sv, uint64_t now)
 			conn_free(sv, c, false);
 			continue;
 		}
-		if (c->st == C_READING && c->in_len > 0)
+		if (c->paused)
 			conn_run(sv, c, now); /* a rate-limited pipeline */
 	}
 }
@@ -749,7 +899,8 @@ int main(int argc, char **argv)
 			want_reload = 0;
 			fcache_flush(sv.cache);
 		}
-		int n = usn_stack_poll(sv.s, 1000);
+		/* Paused pipelines need the loop to come back at once. */
+		int n = usn_stack_poll(sv.s, sv.npaused ? 0 : 1000);
 		uint64_t now = now_ms();
 		if (n > 0) {
 			struct usn_event ev[256];
@@ -761,6 +912,14 @@ int main(int argc, char **argv)
 					else if (ev[i].udata)
 						conn_run(&sv, ev[i].udata, now);
 				}
+			}
+		}
+		if (sv.npaused) {
+			struct hconn *next;
+			for (struct hconn *hc = sv.conns; hc; hc = next) {
+				next = hc->next;
+				if (hc->paused)
+					conn_run(&sv, hc, now);
 			}
 		}
 		if (now - last_sweep >= 1000) {

@@ -49,6 +49,10 @@ def cases():
     c["cl-and-te"] = (b"GET / HTTP/1.1\r\n" + H +
                       b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 1)
     c["te-chunked"] = (b"GET / HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 1)
+    c["te-chunked-body"] = (b"GET / HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n"
+                            b"5;ext=1\r\nhello\r\n3\r\nabc\r\n0\r\nTrailer: x\r\n\r\n"
+                            b"GET / HTTP/1.1\r\n" + H + b"\r\n", 2)
+    c["te-gzip"] = (b"GET / HTTP/1.1\r\n" + H + b"Transfer-Encoding: gzip\r\n\r\n", 1)
     c["http-2.0"] = (b"GET / HTTP/2.0\r\n" + H + b"\r\n", 1)
     c["h2-preface"] = (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 1)
     c["http-3.0"] = (b"GET / HTTP/3.0\r\n" + H + b"\r\n", 1)
