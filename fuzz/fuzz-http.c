@@ -77,7 +77,9 @@ static void check_request(const char *buf, size_t len, int r, const struct http_
 	}
 	CHECK(q->has_content_length || q->content_length == 0);
 	CHECK(q->content_length <= lim.max_body_bytes);
-	CHECK(!q->has_transfer_encoding);
+	/* Only "chunked" alone passes, in 1.1, never with Content-Length. */
+	if (q->has_transfer_encoding)
+		CHECK(q->te_chunked_only && !q->has_content_length && q->version_minor == 1);
 	CHECK(q->host_count <= 1 && q->host_present == (q->host_count == 1));
 	CHECK(q->version_minor == 0 || q->host_count == 1);
 	if (q->conn == HTTP_CONN_CLOSE)
