@@ -38,6 +38,7 @@
 
 #include "dev_mem.h"
 #include "rand.h"
+#include "wire.h"
 #include "util.h"
 
 #define MEM_ETH_HLEN 14u
@@ -249,6 +250,44 @@ static void queue_or_drop(struct mem_dir *dr, struct usn_dev *rx, uint64_t arriv
 	}
 }
 
+/* RFC 1191 §4: the router's answer to a frame over the MTU with DF set,
+ * queued back to the sender (in its own pool) after the reverse delay. */
+static void frag_needed(struct usn_memlink *l, int d, uint32_t head, uint32_t mtu, uint64_t now)
+{
+	struct usn_dev *tx = &l->end[d].dev;
+	struct mem_dir *back = &l->dir[1 - d];
+	uint8_t orig[USN_ETH_HLEN + USN_IPV4_MAX_HLEN + 8];
+	size_t n = usn_buf_chain_copy(tx->pool, head, 0, orig, sizeof(orig));
+	struct usn_eth_repr eth;
+	struct usn_ipv4_repr ip;
+	if (usn_eth_parse(orig, n, &eth) != USN_WIRE_OK || eth.ethertype != USN_ETHERTYPE_IPV4 ||
+	    usn_ipv4_parse(orig + USN_ETH_HLEN, n - USN_ETH_HLEN, &ip, USN_IPV4_PARSE_QUOTED) != USN_WIRE_OK ||
+	    !ip.df)
+		return;
+	size_t quote = USN_MIN(n - USN_ETH_HLEN, (size_t)ip.hdr_len + 8);
+	uint32_t idx = usn_buf_alloc(tx->pool);
+	if (idx == USN_BUF_NONE)
+		return;
+	size_t icmp_len = USN_ICMP_HLEN + quote;
+	uint8_t *p = usn_buf_put(tx->pool, idx, (uint32_t)(USN_ETH_HLEN + USN_IPV4_MIN_HLEN + icmp_len));
+	struct usn_eth_repr e2 = {.ethertype = USN_ETHERTYPE_IPV4};
+	memcpy(e2.dst, eth.src, USN_ETH_ALEN);
+	memcpy(e2.src, eth.dst, USN_ETH_ALEN);
+	usn_eth_emit(&e2, p, USN_ETH_HLEN);
+	struct usn_ipv4_repr i2 = {
+		.src = ip.dst, .dst = ip.src, .proto = USN_IPPROTO_ICMP, .ttl = 64, .payload_len = (uint16_t)icmp_len,
+	};
+	usn_ipv4_emit(&i2, p + USN_ETH_HLEN, USN_IPV4_MIN_HLEN);
+	struct usn_icmp_repr ic = {
+		.type = USN_ICMP_DEST_UNREACH, .code = USN_ICMP_FRAG_NEEDED, .mtu = (uint16_t)mtu,
+		.data = orig + USN_ETH_HLEN, .data_len = quote,
+	};
+	usn_icmp_emit(&ic, p + USN_ETH_HLEN + USN_IPV4_MIN_HLEN, icmp_len);
+	uint64_t arrival = sat_add(now, back->cfg.delay_ns);
+	if (heap_push(back, arrival, idx) < 0)
+		usn_buf_free(tx->pool, idx);
+}
+
 /* Puts one frame (a chain in the sender's pool, freed by the caller) on
  * direction d, following the model of dev_mem.h step by step. Returns 1 when
  * the sending device transmitted it (even if the wire then lost it), 0 when
@@ -268,6 +307,8 @@ static int mem_send_one(struct usn_memlink *l, int d, uint32_t head, uint64_t no
 	if (chain_len > (size_t)mtu + MEM_ETH_HLEN) {
 		dr->stats.drop_mtu++;
 		tx->stats.tx_drop++;
+		if (cfg->icmp_frag_needed)
+			frag_needed(l, d, head, mtu, now);
 		return 0;
 	}
 	len = (uint32_t)chain_len;

@@ -8,7 +8,8 @@
  * `now` (virtual or real) reaches it.
  *
  * Model of one direction, in this order for each frame sent:
- *   1. larger than mtu + 14   -> dropped (stats.drop_mtu)
+ *   1. larger than mtu + 14   -> dropped (stats.drop_mtu), and answered with
+ *                                ICMP frag needed if icmp_frag_needed
  *   2. queue over queue_bytes -> dropped (drop_queue)   [drop-tail bottleneck]
  *   3. loss_ppm               -> dropped (drop_loss)
  *   4. departure = max(now, link free) + len*8/rate (rate_bps 0 = infinite)
@@ -46,6 +47,11 @@ struct usn_memlink_dir_cfg {
 	uint64_t reorder_ns;  /* extra delay of a reordered frame (default 1 ms when 0) */
 	uint64_t rate_bps;    /* 0: no rate limit */
 	uint32_t mtu;         /* IP MTU; 0 = 1500 */
+	/* A frame over the MTU that is IPv4 with DF set is answered, as a
+	 * router on the path would, by ICMP "fragmentation needed" with this
+	 * MTU (RFC 1191 §4), sent back from the packet's destination address
+	 * after the reverse direction's delay. Otherwise it only drops. */
+	bool icmp_frag_needed;
 	uint32_t queue_bytes; /* 0: unlimited */
 };
 

@@ -82,7 +82,8 @@ bool sim_run_until(struct sim *sim, uint64_t until, bool (*until_fn)(void *arg),
 		uint64_t next = usn_memlink_next_arrival(sim->link);
 		next = USN_MIN(next, usn_stack_next_timer(sim->a));
 		next = USN_MIN(next, usn_stack_next_timer(sim->b));
-		next = USN_MIN(next, sim->wake);
+		if (sim->wake > sim->now) /* a deadline already passed is not an event */
+			next = USN_MIN(next, sim->wake);
 		if (next <= sim->now)
 			next = sim->now + 1; /* a timer due now already ran */
 		if (next > until) {
@@ -114,4 +115,10 @@ void sim_random_impairment(uint64_t seed, uint32_t max_loss_ppm, struct usn_meml
 	ret->delay_ns = usn_rand_below(&r, 50 * USN_NSEC_PER_MSEC);
 	ret->jitter_ns = usn_rand_below(&r, 5 * USN_NSEC_PER_MSEC);
 	ret->reorder_ns = 1 * USN_NSEC_PER_MSEC + usn_rand_below(&r, 10 * USN_NSEC_PER_MSEC);
+	/* One run in three has a bottleneck: 1 to 100 Mbit/s with a drop-tail
+	 * queue of 16 KB to 1 MB (congestion losses on top of random ones). */
+	if (usn_rand_below(&r, 3) == 0) {
+		ret->rate_bps = 1000000ULL * (1 + usn_rand_below(&r, 100));
+		ret->queue_bytes = (uint32_t)(16384 + usn_rand_below(&r, 1 << 20));
+	}
 }

@@ -38,7 +38,8 @@ bool sim_run_until(struct sim *sim, uint64_t until, bool (*until_fn)(void *arg),
 /* Runs for `ns` more nanoseconds. */
 void sim_run_for(struct sim *sim, uint64_t ns);
 /* A seeded impairment mix: loss up to max_loss_ppm, duplication,
- * reordering, delay and jitter, corruption. */
+ * reordering, delay and jitter, corruption, and in one run of three a rate
+ * limit with a bounded queue. */
 void sim_random_impairment(uint64_t seed, uint32_t max_loss_ppm, struct usn_memlink_dir_cfg *ret);
 
 #endif

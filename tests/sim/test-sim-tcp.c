@@ -24,7 +24,10 @@
  *   - usn_tcp_conn_check() holds for every connection after every step;
  *   - after the faults stop and TIME-WAIT (60 s) passes, no connection is
  *     left and both buffer pools are back to their baseline.
- * One seed in five makes every connection through SYN cookies.
+ * One seed in five makes every connection through SYN cookies; one in
+ * seven lowers the link's MTU part way, with the link answering
+ * oversized packets by ICMP "fragmentation needed" (RFC 1191), so TCP must
+ * find the new path MTU and carry on.
  * Usage: test-sim-tcp [--seeds N] [--first S] [--seed S] [-v]
  * A failing seed is printed with the command that replays it.
  */
@@ -69,6 +72,9 @@ struct run {
 	struct sim sim;
 	int lsd;
 	uint16_t used_ports[MAX_FLOWS * 8]; /* every client port accepted so far */
+	struct usn_memlink_dir_cfg ab, ba;  /* the link's impairments */
+	uint64_t mtu_change_at;             /* 0: none */
+	uint32_t new_mtu;
 	int nused;
 	int nflows;
 	struct flow f[MAX_FLOWS];
@@ -256,6 +262,14 @@ static bool app_step(void *arg)
 {
 	struct run *r = arg;
 	struct sim *sim = &r->sim;
+	if (r->mtu_change_at && sim->now >= r->mtu_change_at) {
+		r->ab.mtu = r->ba.mtu = r->new_mtu;
+		r->ab.icmp_frag_needed = r->ba.icmp_frag_needed = true;
+		usn_memlink_set_cfg(sim->link, 0, &r->ab);
+		usn_memlink_set_cfg(sim->link, 1, &r->ba);
+		r->mtu_change_at = 0;
+		sim->wake = UINT64_MAX;
+	}
 	/* Accept on B and pair each connection with its flow by port. */
 	for (;;) {
 		struct usn_addr peer;
@@ -351,7 +365,13 @@ static int run_seed(uint64_t seed, struct run *r)
 	bool perfect = seed % 10 == 0;
 	sim_random_impairment(seed * 2 + 1, 100000, &ab);
 	sim_random_impairment(seed * 2 + 2, 100000, &ba);
-	int rc = sim_init(&r->sim, seed, perfect ? NULL : &ab, perfect ? NULL : &ba);
+	if (perfect) {
+		memset(&ab, 0, sizeof(ab));
+		memset(&ba, 0, sizeof(ba));
+	}
+	r->ab = ab;
+	r->ba = ba;
+	int rc = sim_init(&r->sim, seed, &ab, &ba);
 	if (rc < 0) {
 		snprintf(r->why, sizeof(r->why), "sim_init: %s", strerror(-rc));
 		return -1;
@@ -361,6 +381,11 @@ static int run_seed(uint64_t seed, struct run *r)
 	 * (RFC 4987), the path a SYN flood forces. */
 	if (seed % 5 == 2)
 		sim->b->tcp.syn_backlog = 0;
+	if (seed % 7 == 3) {
+		r->new_mtu = 576 + (uint32_t)usn_rand_below(&rnd, 1400 - 576);
+		r->mtu_change_at = (uint64_t)(50 + usn_rand_below(&rnd, 500)) * USN_NSEC_PER_MSEC;
+		sim->wake = r->mtu_change_at;
+	}
 	r->lsd = usn_socket(sim->b, USN_SOCK_STREAM);
 	struct usn_addr any = usn_addr_v4(0, PORT);
 	if (usn_bind(sim->b, r->lsd, &any) < 0 || usn_listen(sim->b, r->lsd, 64) < 0) {
@@ -459,6 +484,7 @@ static int run_seed(uint64_t seed, struct run *r)
 	}
 	usn_close(sim->b, r->lsd);
 	r->lsd = -1;
+	sim->wake = UINT64_MAX;
 	/* Faults stop; TIME-WAIT and every other timer run out. */
 	usn_memlink_set_cfg(sim->link, 0, &(struct usn_memlink_dir_cfg){0});
 	usn_memlink_set_cfg(sim->link, 1, &(struct usn_memlink_dir_cfg){0});
@@ -519,12 +545,14 @@ out:
 		}
 	}
 	if (r->verbose) {
-		uint64_t v, ck;
+		uint64_t v, ck, pa, pb;
 		usn_stack_counter(sim->a, "TCP_RETRANS_SEGS", &v);
 		usn_stack_counter(sim->b, "TCP_SYNCOOKIES_RECV", &ck);
+		usn_stack_counter(sim->a, "TCP_PMTU_UPDATES", &pa);
+		usn_stack_counter(sim->b, "TCP_PMTU_UPDATES", &pb);
 		printf("seed %" PRIu64 ": %d flows, t=%.1fs, A retransmits %" PRIu64 ", B cookie handshakes %" PRIu64
-		       "\n",
-		       seed, r->nflows, (double)sim->now / 1e9, v, ck);
+		       ", path MTU updates A %" PRIu64 " B %" PRIu64 "\n",
+		       seed, r->nflows, (double)sim->now / 1e9, v, ck, pa, pb);
 	}
 	for (int i = 0; i < r->nflows; i++) {
 		if (r->f[i].a.file_fd >= 0)
