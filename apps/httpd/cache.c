@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -46,13 +48,20 @@ struct fcache *fcache_new(int root_fd, const struct http_mime_table *mime, unsig
 	return c;
 }
 
+static void entry_free(struct usn_memref *r)
+{
+	struct fentry *e = (struct fentry *)((char *)r - offsetof(struct fentry, mref));
+	if (e->map)
+		munmap((void *)(uintptr_t)e->map, e->map_len);
+	if (e->fd >= 0)
+		close(e->fd);
+	free(e);
+}
+
 static void entry_release(struct fentry *e)
 {
-	if (--e->refs == 0) {
-		if (e->fd >= 0)
-			close(e->fd);
-		free(e);
-	}
+	if (--e->mref.refs == 0)
+		entry_free(&e->mref);
 }
 
 static void unlink_entry(struct fcache *c, struct fentry *e)
@@ -117,6 +126,14 @@ static int fill(struct fcache *c, struct fentry *e, int fd)
 	http_etag_format(e->size, e->mtime_ns, e->etag, sizeof(e->etag));
 	http_date_format(e->mtime, e->last_modified, sizeof(e->last_modified));
 	e->mime = http_mime_lookup(c->mime, e->path);
+	/* Mapped once: responses send from the mapping (usn_send_ref). */
+	if (!e->is_dir && e->size > 0) {
+		void *m = mmap(NULL, (size_t)e->size, PROT_READ, MAP_SHARED, fd, 0);
+		if (m == MAP_FAILED)
+			return -1;
+		e->map = m;
+		e->map_len = (size_t)e->size;
+	}
 	return 0;
 }
 
@@ -133,6 +150,7 @@ static struct fentry *open_entry(struct fcache *c, const char *path, uint64_t no
 	}
 	snprintf(e->path, sizeof(e->path), "%s", path);
 	e->fd = -1;
+	e->mref.release = entry_free;
 	if (fill(c, e, fd) < 0) {
 		int err = errno;
 		close(fd);
@@ -141,7 +159,7 @@ static struct fentry *open_entry(struct fcache *c, const char *path, uint64_t no
 		return NULL;
 	}
 	e->checked_ms = now_ms;
-	e->refs = 1;
+	e->mref.refs = 1;
 	return e;
 }
 
@@ -165,7 +183,7 @@ static void insert(struct fcache *c, struct fentry *e)
 	c->bucket[h] = e;
 	e->in_table = true;
 	c->nentries++;
-	e->refs++; /* the table's reference */
+	e->mref.refs++; /* the table's reference */
 }
 
 struct fentry *fcache_get(struct fcache *c, const char *path, uint64_t now_ms)
@@ -186,7 +204,7 @@ struct fentry *fcache_get(struct fcache *c, const char *path, uint64_t now_ms)
 			e = NULL;
 			if (fresh) {
 				insert(c, fresh);
-				fresh->refs++; /* the caller's */
+				fresh->mref.refs++; /* the caller's */
 				entry_release(fresh); /* open_entry's */
 				c->stats.misses++;
 				return fresh;
@@ -196,7 +214,7 @@ struct fentry *fcache_get(struct fcache *c, const char *path, uint64_t now_ms)
 	}
 	if (e) {
 		c->stats.hits++;
-		e->refs++;
+		e->mref.refs++;
 		return e;
 	}
 	c->stats.misses++;

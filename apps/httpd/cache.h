@@ -4,10 +4,16 @@
  *
  * A path is resolved once below the root with openat2(RESOLVE_BENEATH), so
  * "..", absolute symlinks and symlinks leading outside the root are refused
- * by the kernel itself; the descriptor, size, modification time, entity tag
- * and media type are kept and revalidated (stat) at most once a second. The
- * connection sending a file holds a reference, so an entry replaced while
- * in use stays open until the last response from it is sent.
+ * by the kernel itself; the file is mapped once, and the descriptor, size,
+ * modification time, entity tag and media type are kept and revalidated
+ * (stat) at most once a second. An entry is reference-counted through its
+ * usn_memref: the cache, each response using it and each piece of it in a
+ * connection's send queue (usn_send_ref) hold one, so an entry replaced
+ * while in use stays mapped until the stack has sent and had acknowledged
+ * the last byte of it.
+ * DEVIATION: a file truncated in place while mapped makes the process
+ * fault (SIGBUS) when the stack reads past its new end; deploy sites by
+ * renaming new files into place, as with any server that maps files.
  * Not thread-safe: one cache per server loop.
  */
 #ifndef USNET_HTTPD_CACHE_H
@@ -16,6 +22,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include <usnet/usnet.h>
 
 #include "http.h"
 
@@ -32,7 +40,9 @@ struct fentry {
 	char last_modified[32];
 	const char *mime;
 	uint64_t checked_ms;      /* when last validated */
-	uint32_t refs;            /* the cache's own + each response using it */
+	const uint8_t *map;       /* the whole file, read-only; NULL if empty */
+	size_t map_len;
+	struct usn_memref mref;   /* the entry's reference count (see above) */
 	bool in_table;
 	struct fentry *hnext;
 };

@@ -187,6 +187,23 @@ USNET_API int usn_recv_done(struct usn_stack *s, int sd, size_t n);
  * the range is mapped and segments are built from the mapping. Returns the
  * bytes queued, -EAGAIN when the send buffer is full, 0 at end of file. */
 USNET_API ssize_t usn_sendfile(struct usn_stack *s, int sd, int fd, off_t *offset, size_t count);
+
+/* Memory the application lends to the stack, counted: usn_send_ref() adds
+ * one to refs for the data it queues and the stack takes it off when that
+ * data is acknowledged (or the connection ends); release() is called when
+ * refs reaches 0, so an object that embeds a usn_memref as its own
+ * reference count (a file cache entry with its mapping) lives exactly as
+ * long as someone, the application or the stack, uses it. Single-threaded
+ * like the rest of the API. */
+struct usn_memref {
+	uint32_t refs;
+	void (*release)(struct usn_memref *ref);
+};
+/* Queues up to len bytes at base, held by ref, without copying them: the
+ * segments are built from that memory, which must not change until it is
+ * released. Returns the bytes queued (fewer when the send buffer is nearly
+ * full), -EAGAIN when it is full, or the errors of usn_send(). */
+USNET_API ssize_t usn_send_ref(struct usn_stack *s, int sd, const void *base, size_t len, struct usn_memref *ref);
 USNET_API int usn_shutdown(struct usn_stack *s, int sd, int how);
 /* Resets the connection (RST) and frees the descriptor. */
 USNET_API int usn_abort(struct usn_stack *s, int sd);

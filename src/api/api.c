@@ -163,6 +163,18 @@ USNET_API int usn_recv_done(struct usn_stack *s, int sd, size_t n)
 	return usn_tcp_recv_done(so->pcb, n);
 }
 
+USNET_API ssize_t usn_send_ref(struct usn_stack *s, int sd, const void *base, size_t len, struct usn_memref *ref)
+{
+	struct usn_sock *so = usn_sock_get(s, sd, USN_SOCK_FREE);
+	if (!so)
+		return -EBADF;
+	if (so->type != USN_SOCK_TCP)
+		return -EOPNOTSUPP;
+	if (!ref || (!base && len))
+		return -EFAULT;
+	return usn_tcp_send_ref(so->pcb, base, len, ref);
+}
+
 USNET_API ssize_t usn_sendfile(struct usn_stack *s, int sd, int fd, off_t *offset, size_t count)
 {
 	struct usn_sock *so = usn_sock_get(s, sd, USN_SOCK_FREE);

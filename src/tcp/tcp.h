@@ -293,6 +293,8 @@ int usn_tcp_recv(struct usn_tcp_conn *c, void *buf, size_t len, bool peek);
  * stream, or -errno as usn_tcp_recv. */
 int usn_tcp_recv_zc(struct usn_tcp_conn *c, struct iovec iov[2], int *ret_iovcnt, size_t max);
 int usn_tcp_recv_done(struct usn_tcp_conn *c, size_t n);
+/* Queues len bytes of memory held by ref (no copy). */
+int usn_tcp_send_ref(struct usn_tcp_conn *c, const void *base, size_t len, struct usn_memref *ref);
 /* Queues count bytes of fd from *offset as a file extent (no copy). */
 int usn_tcp_sendfile(struct usn_tcp_conn *c, int fd, off_t *offset, size_t count);
 int usn_tcp_shutdown(struct usn_tcp_conn *c, bool rd, bool wr);

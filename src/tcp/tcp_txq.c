@@ -39,12 +39,24 @@ static struct usn_txq_ext *ext_at(const struct usn_txq *q, uint32_t i)
 	return &q->ext[(q->ext_head + i) % q->ext_cap];
 }
 
-static void map_unref(struct usn_txq_map *m)
+static void ref_put(struct usn_memref *r)
 {
-	if (--m->refs == 0) {
-		munmap(m->addr, m->len);
-		free(m);
-	}
+	if (--r->refs == 0 && r->release)
+		r->release(r);
+}
+
+/* A mapping made by usn_txq_append_file(), released when its extent goes. */
+struct txq_map {
+	struct usn_memref ref;
+	void *addr;
+	size_t len;
+};
+
+static void map_release(struct usn_memref *r)
+{
+	struct txq_map *m = USN_CONTAINER_OF(r, struct txq_map, ref);
+	munmap(m->addr, m->len);
+	free(m);
 }
 
 void usn_txq_fini(struct usn_txq *q)
@@ -52,8 +64,8 @@ void usn_txq_fini(struct usn_txq *q)
 	if (!q->cap)
 		return;
 	for (uint32_t i = 0; i < q->ext_count; i++)
-		if (ext_at(q, i)->map)
-			map_unref(ext_at(q, i)->map);
+		if (ext_at(q, i)->ref)
+			ref_put(ext_at(q, i)->ref);
 	free(q->ext);
 	usn_bytering_fini(&q->ring);
 	memset(q, 0, sizeof(*q));
@@ -83,7 +95,7 @@ uint32_t usn_txq_append(struct usn_txq *q, const void *src, uint32_t n)
 	if (n == 0)
 		return 0;
 	struct usn_txq_ext *last = q->ext_count ? ext_at(q, q->ext_count - 1) : NULL;
-	if (!last || last->map) {
+	if (!last || last->ref) {
 		if (!ext_reserve(q))
 			return 0;
 		last = ext_at(q, q->ext_count++);
@@ -115,7 +127,7 @@ ssize_t usn_txq_append_file(struct usn_txq *q, int fd, off_t *offset, size_t cou
 	long page = sysconf(_SC_PAGESIZE);
 	off_t start = *offset & ~(off_t)(page - 1);
 	size_t skip = (size_t)(*offset - start);
-	struct usn_txq_map *m = malloc(sizeof(*m));
+	struct txq_map *m = malloc(sizeof(*m));
 	if (!m)
 		return -ENOMEM;
 	m->len = skip + n;
@@ -125,14 +137,29 @@ ssize_t usn_txq_append_file(struct usn_txq *q, int fd, off_t *offset, size_t cou
 		free(m);
 		return -e;
 	}
-	m->refs = 1;
+	m->ref.refs = 1;
+	m->ref.release = map_release;
 	struct usn_txq_ext *e = ext_at(q, q->ext_count++);
-	e->map = m;
+	e->ref = &m->ref;
 	e->base = (const uint8_t *)m->addr + skip;
 	e->len = (uint32_t)n;
 	q->len += (uint32_t)n;
 	*offset += (off_t)n;
 	return (ssize_t)n;
+}
+
+uint32_t usn_txq_append_ref(struct usn_txq *q, const void *base, uint32_t n, struct usn_memref *ref)
+{
+	n = USN_MIN(n, usn_txq_space(q));
+	if (n == 0 || !ext_reserve(q))
+		return 0;
+	struct usn_txq_ext *e = ext_at(q, q->ext_count++);
+	e->ref = ref;
+	e->base = base;
+	e->len = n;
+	ref->refs++;
+	q->len += n;
+	return n;
 }
 
 int usn_txq_peek_iov(const struct usn_txq *q, uint32_t off, uint32_t n, struct iovec *iov, int max)
@@ -143,12 +170,12 @@ int usn_txq_peek_iov(const struct usn_txq *q, uint32_t off, uint32_t n, struct i
 		const struct usn_txq_ext *e = ext_at(q, i);
 		if (off >= e->len) {
 			off -= e->len;
-			if (!e->map)
+			if (!e->ref)
 				ring_off += e->len;
 			continue;
 		}
 		uint32_t take = USN_MIN(e->len - off, n);
-		if (e->map) {
+		if (e->ref) {
 			iov[k].iov_base = (void *)(uintptr_t)(e->base + off);
 			iov[k].iov_len = take;
 			k++;
@@ -172,15 +199,15 @@ void usn_txq_consume(struct usn_txq *q, uint32_t n)
 	while (n > 0 && q->ext_count > 0) {
 		struct usn_txq_ext *e = ext_at(q, 0);
 		uint32_t take = USN_MIN(n, e->len);
-		if (e->map)
+		if (e->ref)
 			e->base += take;
 		else
 			usn_bytering_consume(&q->ring, take);
 		e->len -= take;
 		n -= take;
 		if (e->len == 0) {
-			if (e->map)
-				map_unref(e->map);
+			if (e->ref)
+				ref_put(e->ref);
 			q->ext_head = (q->ext_head + 1) % q->ext_cap;
 			q->ext_count--;
 		}

@@ -2,8 +2,9 @@
 /*
  * tcp_txq.h - the send queue of a TCP connection: a sequence of extents,
  * each either bytes copied into the connection's byte ring (send()) or a
- * reference into a mapped file (usn_sendfile()), so that file data goes
- * from the page cache to the device without an intermediate copy.
+ * reference to memory lent by the application (usn_send_ref()) or mapped
+ * from a file (usn_sendfile()), so that file data goes from the page cache
+ * to the device without an intermediate copy in the stack.
  *
  * Offsets are from the first unacknowledged byte (the queue's start);
  * segments are built by asking for the iovecs that cover a range, which may
@@ -22,17 +23,11 @@
 #include <sys/uio.h>
 
 #include "bytering.h"
-
-/* A read-only mapping of a file range, shared by the extents cut from it. */
-struct usn_txq_map {
-	void *addr;
-	size_t len;
-	uint32_t refs;
-};
+#include "usnet/usnet.h" /* struct usn_memref */
 
 struct usn_txq_ext {
-	struct usn_txq_map *map; /* NULL: the bytes are in the ring */
-	const uint8_t *base;     /* file extents: the first byte */
+	struct usn_memref *ref; /* NULL: the bytes are in the ring */
+	const uint8_t *base;    /* lent extents: the first byte */
 	uint32_t len;
 };
 
@@ -63,6 +58,9 @@ uint32_t usn_txq_append(struct usn_txq *q, const void *src, uint32_t n);
  * (-EINVAL for a bad range, -ENOMEM, the mmap error). Reads past the end
  * of the file are cut to it (0 at end of file). */
 ssize_t usn_txq_append_file(struct usn_txq *q, int fd, off_t *offset, size_t count);
+/* Queues up to n bytes of memory held by ref (one reference taken).
+ * Returns the bytes queued (0: no room). */
+uint32_t usn_txq_append_ref(struct usn_txq *q, const void *base, uint32_t n, struct usn_memref *ref);
 /* Up to USN_TXQ_MAX_IOV iovecs covering n bytes from offset off; returns
  * how many were filled (they cover fewer bytes only past the end). */
 int usn_txq_peek_iov(const struct usn_txq *q, uint32_t off, uint32_t n, struct iovec *iov, int max);

@@ -183,6 +183,21 @@ int usn_tcp_send(struct usn_tcp_conn *c, const void *buf, size_t len, bool more)
 	return (int)n;
 }
 
+int usn_tcp_send_ref(struct usn_tcp_conn *c, const void *base, size_t len, struct usn_memref *ref)
+{
+	int rc = usn_tcp_send(c, NULL, 0, false); /* the state checks of send */
+	if (rc < 0)
+		return rc;
+	if (len == 0)
+		return 0;
+	uint32_t n = usn_txq_append_ref(&c->tx, base, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len, ref);
+	if (n == 0)
+		return -EAGAIN;
+	c->flags &= ~USN_TCPF_MORE;
+	usn_tcp_output(c);
+	return (int)n;
+}
+
 int usn_tcp_sendfile(struct usn_tcp_conn *c, int fd, off_t *offset, size_t count)
 {
 	int rc = usn_tcp_send(c, NULL, 0, false); /* the state checks of send */
