@@ -23,7 +23,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >/dev/null
 apt-get install -y -qq --no-install-recommends \
 	meson ninja-build gcc pkg-config libpcap-dev libsodium-dev libcmocka-dev \
-	iproute2 iputils-ping socat >/dev/null
+	iproute2 iputils-ping socat curl media-types >/dev/null
 
 say "building (meson + ninja) into build/"
 [ -f build/build.ninja ] || meson setup build >/dev/null
@@ -80,4 +80,14 @@ ECHO_PID=""
 sha256sum "$SRC" "$DST" | sed 's|/tmp/usnet-demo-||'
 [ "$(sha256sum <"$SRC")" = "$(sha256sum <"$DST")" ] && echo "identical"
 rm -f "$SRC" "$DST"
-say "done: usnet answered ping, UDP and TCP from the kernel"
+
+say "usnet-httpd serving examples/site on the same TAP; curl from the kernel side"
+ip netns exec "$NS" ./build/apps/httpd/usnet-httpd --dev tap:usnt0 --addr 10.77.0.2/24 --root examples/site \
+	--port 80 >"$LOG" 2>&1 &
+ECHO_PID=$!
+for _ in $(seq 50); do grep -q ready "$LOG" && break; sleep 0.1; done
+ip netns exec "$NS" curl -sS -i http://10.77.0.2/
+ip netns exec "$NS" curl -sS -o /dev/null -w "GET /style.css: %{http_code}, %{size_download} bytes\n" http://10.77.0.2/style.css
+kill "$ECHO_PID" && wait "$ECHO_PID" 2>/dev/null
+ECHO_PID=""
+say "done: usnet answered ping, UDP, TCP and HTTP from the kernel"
