@@ -53,8 +53,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned nsack;
 	int hl;
 
+	/* The quoted form reads 8 bytes at most and agrees with a full parse. */
+	uint16_t qs, qd;
+	uint32_t qseq;
+	int qrc = usn_tcp_parse_quoted(data, size, &qs, &qd, &qseq);
+	CHECK((qrc == USN_WIRE_OK) == (size >= 8));
 	if (usn_tcp_parse(data, size, &r) != USN_WIRE_OK)
 		return 0;
+	CHECK(qrc == USN_WIRE_OK && qs == r.src_port && qd == r.dst_port && qseq == r.seq);
 	CHECK(r.hdr_len >= USN_TCP_MIN_HLEN && r.hdr_len <= USN_TCP_MAX_HLEN);
 	CHECK(r.hdr_len <= size && r.hdr_len % 4 == 0);
 	CHECK(r.opts.nsack <= USN_TCP_MAX_SACK);

@@ -1039,13 +1039,13 @@ void usn_tcp_icmp_error(struct usn_tcp *tcp, const struct usn_icmp_repr *icmp, c
 {
 	struct usn_counters *ctr = tcp->ip->ctr;
 	struct usn_ipv4_repr q;
-	if (usn_ipv4_parse(orig, len, &q, USN_IPV4_PARSE_QUOTED) != USN_WIRE_OK || len < (size_t)q.hdr_len + 8)
+	/* The quoted IP header and the first 8 bytes of the TCP header:
+	 * ports and sequence number (RFC 792 guarantees no more). */
+	uint16_t sport, dport;
+	usn_seq_t seq;
+	if (usn_ipv4_parse(orig, len, &q, USN_IPV4_PARSE_QUOTED) != USN_WIRE_OK ||
+	    usn_tcp_parse_quoted(orig + q.hdr_len, len - q.hdr_len, &sport, &dport, &seq) != USN_WIRE_OK)
 		return;
-	/* The first 8 bytes of the quoted TCP header: ports and sequence
-	 * number (RFC 792 guarantees no more). */
-	const uint8_t *th = orig + q.hdr_len;
-	uint16_t sport = usn_get_be16(th), dport = usn_get_be16(th + 2);
-	usn_seq_t seq = usn_get_be32(th + 4);
 	struct usn_tcp_conn *c = usn_tcp_lookup(tcp, q.src, sport, q.dst, dport);
 	if (!c || c->state == USN_TCP_LISTEN)
 		return;

@@ -329,3 +329,14 @@ void usn_tcp_set_csum_partial(uint8_t *hdr, uint32_t src, uint32_t dst, uint16_t
 {
 	usn_put_be16(hdr + 16, usn_csum_fold(usn_csum_pseudo_v4(src, dst, USN_IPPROTO_TCP, seg_len)));
 }
+
+int usn_tcp_parse_quoted(const uint8_t *buf, size_t len, uint16_t *ret_sport, uint16_t *ret_dport,
+			 uint32_t *ret_seq)
+{
+	if (len < 8)
+		return USN_WIRE_TRUNCATED;
+	*ret_sport = usn_get_be16(buf);
+	*ret_dport = usn_get_be16(buf + 2);
+	*ret_seq = usn_get_be32(buf + 4);
+	return USN_WIRE_OK;
+}

@@ -87,6 +87,11 @@ int usn_tcp_emit(const struct usn_tcp_repr *r, uint32_t src, uint32_t dst, uint1
  * folded, not inverted, pseudo-header sum of a segment of seg_len bytes,
  * which is what the device expects to find there. */
 void usn_tcp_set_csum_partial(uint8_t *hdr, uint32_t src, uint32_t dst, uint16_t seg_len);
+/* The part of a TCP header quoted in an ICMP error (RFC 792: the first 8
+ * bytes of the datagram after its IP header): ports and sequence number.
+ * USN_WIRE_TRUNCATED when len < 8. */
+int usn_tcp_parse_quoted(const uint8_t *buf, size_t len, uint16_t *ret_sport, uint16_t *ret_dport,
+			 uint32_t *ret_seq);
 /* Whether a segment whose header+payload partial sum is seg_sum checks out. */
 bool usn_tcp_csum_ok(uint32_t src, uint32_t dst, uint16_t seg_len, uint32_t seg_sum);
 

@@ -867,6 +867,21 @@ static void test_csum_payload_sum_split(void **state)
 	assert_memory_equal(out, g->bytes, 60);
 }
 
+/* RFC 792: an ICMP error quotes the first 8 bytes of the TCP header. */
+static void test_parse_quoted(void **state)
+{
+	(void)state;
+	static const uint8_t q[8] = {0x1f, 0x90, 0xc3, 0x50, 0xde, 0xad, 0xbe, 0xef};
+	uint16_t sp = 0, dp = 0;
+	uint32_t seq = 0;
+	assert_int_equal(usn_tcp_parse_quoted(q, sizeof(q), &sp, &dp, &seq), USN_WIRE_OK);
+	assert_int_equal(sp, 8080);
+	assert_int_equal(dp, 50000);
+	assert_int_equal(seq, 0xdeadbeefu);
+	for (size_t n = 0; n < sizeof(q); n++)
+		assert_int_equal(usn_tcp_parse_quoted(q, n, &sp, &dp, &seq), USN_WIRE_TRUNCATED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -898,6 +913,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip_random),
 		cmocka_unit_test(test_csum_real_segments),
 		cmocka_unit_test(test_csum_payload_sum_split),
+		cmocka_unit_test(test_parse_quoted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
