@@ -239,6 +239,25 @@ int usn_stack_counter(const struct usn_stack *s, const char *name, uint64_t *ret
 void usn_stack_print_counters(const struct usn_stack *s, void *file, int all)
 {
 	usn_counters_print(&s->ctr, file, all);
+	/* The device's own counts (drops it made before the stack saw a frame). */
+	if (s->dev) {
+		const struct usn_dev_stats *d = &s->dev->stats;
+		fprintf(file, "device %s:%s (%s):\n", s->dev->ops->kind, s->dev->name,
+			(s->dev->offloads & USN_DEV_OFF_TSO) ? "checksum and segmentation offload" : "no offload");
+		const struct {
+			const char *name, *desc;
+			uint64_t v;
+		} rows[] = {
+			{"DEV_RX_DROP_NOBUF", "frames lost on receive: buffer pool empty", d->rx_drop_nobuf},
+			{"DEV_RX_DROP_OVERSIZE", "frames lost on receive: larger than allowed", d->rx_drop_oversize},
+			{"DEV_TX_DROP", "frames not sent: refused or queue full", d->tx_drop},
+			{"DEV_RX_SYSERR", "receive system call errors", d->rx_errors},
+			{"DEV_TX_SYSERR", "send system call errors", d->tx_errors},
+		};
+		for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+			if (all || rows[i].v)
+				fprintf(file, "    %llu %s  %s\n", (unsigned long long)rows[i].v, rows[i].name, rows[i].desc);
+	}
 	/* Gauges: what the stack holds now (a leak shows here). */
 	fprintf(file, "state:\n    %u BUFFERS_IN_USE  packet buffers in use (of %u)\n    %u TCP_CONNECTIONS  TCP "
 		      "connections and listeners\n",
