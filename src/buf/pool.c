@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 
 #include "pool.h"
+#include "usnet/usnet.h" /* struct usn_memref */
 #include "util.h"
 
 #define POOL_ALIGN 64u
@@ -112,6 +113,7 @@ int usn_pool_init(struct usn_pool *p, uint32_t count, uint32_t buf_size, uint32_
 fail:
 	free(p->meta);
 	free(p->free_stack);
+	free(p->ext_ref);
 	memset(p, 0, sizeof(*p));
 	return ret;
 }
@@ -122,6 +124,7 @@ void usn_pool_fini(struct usn_pool *p)
 		munmap(p->base, p->region_len);
 	free(p->meta);
 	free(p->free_stack);
+	free(p->ext_ref);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -149,6 +152,26 @@ uint32_t usn_buf_alloc(struct usn_pool *p)
 	return idx;
 }
 
+uint32_t usn_buf_alloc_ext(struct usn_pool *p, const void *data, uint32_t len, struct usn_memref *ref)
+{
+	if (!p->ext_ref) {
+		p->ext_ref = calloc(p->count, sizeof(*p->ext_ref));
+		if (!p->ext_ref)
+			return USN_BUF_NONE;
+	}
+	uint32_t idx = usn_buf_alloc(p);
+	if (idx == USN_BUF_NONE)
+		return idx;
+	struct usn_buf_meta *m = &p->meta[idx];
+	m->flags |= USN_BUF_F_EXT;
+	m->aux = (uint64_t)(uintptr_t)data;
+	m->off = 0;
+	m->len = len;
+	p->ext_ref[idx] = ref;
+	ref->refs++;
+	return idx;
+}
+
 void usn_buf_free(struct usn_pool *p, uint32_t idx)
 {
 	/* A double free or a stray index is a bug in the caller, never input
@@ -158,6 +181,12 @@ void usn_buf_free(struct usn_pool *p, uint32_t idx)
 	if (!usn_buf_valid(p, idx))
 		return;
 	assert(p->nfree < p->count);
+	if (p->meta[idx].flags & USN_BUF_F_EXT) {
+		struct usn_memref *r = p->ext_ref[idx];
+		p->ext_ref[idx] = NULL;
+		if (--r->refs == 0 && r->release)
+			r->release(r);
+	}
 	p->meta[idx].flags = 0;
 	p->meta[idx].next = USN_BUF_NONE;
 	p->free_stack[p->nfree++] = idx;
@@ -186,6 +215,8 @@ uint8_t *usn_buf_push(struct usn_pool *p, uint32_t idx, uint32_t n)
 	assert(usn_buf_valid(p, idx));
 	if (n > m->off)
 		return NULL;
+	if (m->flags & USN_BUF_F_EXT)
+		return NULL; /* lent memory has no headroom */
 	m->off -= n;
 	m->len += n;
 	return usn_buf_data(p, idx);
@@ -198,7 +229,10 @@ uint8_t *usn_buf_pull(struct usn_pool *p, uint32_t idx, uint32_t n)
 	assert(usn_buf_valid(p, idx));
 	if (n > m->len)
 		return NULL;
-	m->off += n;
+	if (m->flags & USN_BUF_F_EXT)
+		m->aux += n;
+	else
+		m->off += n;
 	m->len -= n;
 	return usn_buf_data(p, idx);
 }

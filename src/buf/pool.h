@@ -41,11 +41,19 @@ struct usn_buf_meta {
  * (aux bits 32-47) payload bytes. */
 #define USN_BUF_F_TX_CSUM 0x4u
 #define USN_BUF_F_TSO 0x8u
+/* The buffer's data is memory outside the pool, lent by its owner (a file
+ * mapping queued with usn_send_ref): aux is its address, len its length,
+ * and the pool holds a reference (struct usn_memref) until the buffer is
+ * freed. Only for frames being sent: nothing writes into such a buffer. */
+#define USN_BUF_F_EXT 0x10u
 #define USN_BUF_AUX_TX(start, offset, gso) \
 	((uint64_t)(start) | (uint64_t)(offset) << 16 | (uint64_t)(gso) << 32)
 
+struct usn_memref;
+
 struct usn_pool {
 	uint8_t *base;
+	struct usn_memref **ext_ref; /* per buffer: the reference of an EXT buffer */
 	size_t region_len;
 	bool huge;               /* region is backed by huge pages */
 	struct usn_buf_meta *meta;
@@ -64,6 +72,9 @@ void usn_pool_fini(struct usn_pool *p);
  * USN_BUF_NONE when the pool is empty. */
 uint32_t usn_buf_alloc(struct usn_pool *p);
 void usn_buf_free(struct usn_pool *p, uint32_t idx);
+/* A buffer naming len bytes of lent memory at data (USN_BUF_F_EXT), taking
+ * one reference on ref; USN_BUF_NONE when the pool is empty. */
+uint32_t usn_buf_alloc_ext(struct usn_pool *p, const void *data, uint32_t len, struct usn_memref *ref);
 /* Frees every buffer of a chain linked by meta.next. */
 void usn_buf_free_chain(struct usn_pool *p, uint32_t head);
 
@@ -81,7 +92,10 @@ static inline uint8_t *usn_buf_slot(struct usn_pool *p, uint32_t idx)
 }
 static inline uint8_t *usn_buf_data(struct usn_pool *p, uint32_t idx)
 {
-	return usn_buf_slot(p, idx) + p->meta[idx].off;
+	const struct usn_buf_meta *m = &p->meta[idx];
+	if (m->flags & USN_BUF_F_EXT)
+		return (uint8_t *)(uintptr_t)m->aux;
+	return usn_buf_slot(p, idx) + m->off;
 }
 static inline uint32_t usn_buf_len(const struct usn_pool *p, uint32_t idx)
 {
@@ -90,6 +104,8 @@ static inline uint32_t usn_buf_len(const struct usn_pool *p, uint32_t idx)
 /* Bytes free after the data. */
 static inline uint32_t usn_buf_tailroom(const struct usn_pool *p, uint32_t idx)
 {
+	if (p->meta[idx].flags & USN_BUF_F_EXT)
+		return 0;
 	return p->buf_size - p->meta[idx].off - p->meta[idx].len;
 }
 /* Grows the data by n bytes at the front (into headroom); returns the new

@@ -197,6 +197,55 @@ static int output_tso(struct usn_ip *ip, uint32_t hop, const struct usn_ipv4_rep
 			return -ENOBUFS;
 		}
 	}
+	if (pl->iovcnt > 0 && pl->iov_ref) {
+		/* Zero copy: the headers in a buffer of ours, then lent memory
+		 * named by EXT buffers; only bytes without an owner (the send
+		 * ring) are copied. The device's own copy is the only one. */
+		for (uint32_t i = 1; i < nb; i++)
+			usn_buf_free(pool, bufs[i]);
+		uint32_t head = bufs[0], tail = head;
+		uint8_t *p = usn_buf_put(pool, head, USN_IPV4_MIN_HLEN + pl->hdr_len);
+		usn_ipv4_emit(r, p, USN_IPV4_MIN_HLEN);
+		memcpy(p + USN_IPV4_MIN_HLEN, pl->hdr, pl->hdr_len);
+		for (uint32_t i = 0; i < pl->iovcnt; i++) {
+			const uint8_t *src = pl->iov[i].iov_base;
+			uint32_t left = (uint32_t)pl->iov[i].iov_len;
+			uint32_t b;
+			if (pl->iov_ref[i] && left > 0) {
+				b = usn_buf_alloc_ext(pool, src, left, pl->iov_ref[i]);
+				if (b == USN_BUF_NONE)
+					goto nobuf;
+				usn_buf_meta(pool, tail)->next = b;
+				tail = b;
+				continue;
+			}
+			while (left > 0) {
+				uint32_t space = usn_buf_tailroom(pool, tail);
+				if (space == 0) {
+					b = usn_buf_alloc(pool);
+					if (b == USN_BUF_NONE)
+						goto nobuf;
+					usn_buf_meta(pool, tail)->next = b;
+					tail = b;
+					space = usn_buf_tailroom(pool, tail);
+				}
+				uint32_t k = USN_MIN(space, left);
+				memcpy(usn_buf_put(pool, tail, k), src, k);
+				src += k;
+				left -= k;
+			}
+		}
+		struct usn_buf_meta *hm = usn_buf_meta(pool, head);
+		hm->flags |= USN_BUF_F_TX_CSUM | USN_BUF_F_TSO;
+		hm->aux = USN_BUF_AUX_TX(USN_ETH_HLEN + USN_IPV4_MIN_HLEN, pl->csum_offset, pl->gso_size);
+		USN_CTR_INC(ip->ctr, IP_TX_PACKETS);
+		usn_arp_resolve_send(ip, hop, head);
+		return 0;
+nobuf:
+		USN_CTR_INC(ip->ctr, BUF_ALLOC_FAIL);
+		usn_buf_free_chain(pool, head);
+		return -ENOBUFS;
+	}
 	uint32_t done = 0; /* payload bytes placed */
 	for (uint32_t i = 0; i < nb; i++) {
 		uint32_t hdr = i == 0 ? USN_IPV4_MIN_HLEN : 0;

@@ -170,6 +170,10 @@ struct usn_ip_payload {
 	uint32_t data_len;
 	const struct iovec *iov; /* instead of data: a gather list (iovcnt > 0) */
 	uint32_t iovcnt;
+	/* Per iovec, the reference holding its memory when the frame may point
+	 * at it instead of copying it (segmentation offload frames only);
+	 * NULL, or a NULL entry, means copy. */
+	struct usn_memref *const *iov_ref;
 	uint32_t chain;      /* USN_BUF_NONE when data is used */
 	uint32_t chain_off;
 	uint32_t chain_len;

@@ -123,7 +123,8 @@ static void xmit(struct usn_tcp_conn *c, usn_seq_t seq, uint8_t flags, uint32_t 
 		r.opts.nsack = (uint8_t)n;
 	}
 	struct iovec iov[USN_TXQ_MAX_IOV + 32];
-	int niov = len ? usn_txq_peek_iov(&c->tx, data_off, len, iov, (int)USN_ARRAY_SIZE(iov)) : 0;
+	struct usn_memref *refs[USN_ARRAY_SIZE(iov)];
+	int niov = len ? usn_txq_peek_iov_ref(&c->tx, data_off, len, iov, refs, (int)USN_ARRAY_SIZE(iov)) : 0;
 	/* With checksum offload the payload is not summed here: the device
 	 * does it while copying (virtio-net NEEDS_CSUM). */
 	const struct usn_dev *dev = ip->dev;
@@ -149,8 +150,10 @@ static void xmit(struct usn_tcp_conn *c, usn_seq_t seq, uint8_t flags, uint32_t 
 		pl.csum_partial = true;
 		pl.csum_offset = 16; /* RFC 9293 §3.1: the checksum field */
 		uint32_t seg = eff_mss(c);
-		if (len > seg)
+		if (len > seg) {
 			pl.gso_size = (uint16_t)seg;
+			pl.iov_ref = refs; /* lent memory goes by reference */
+		}
 	}
 	/* RFC 1191: DF on every segment (path MTU discovery). */
 	if (usn_ip_output(ip, c->t.laddr, c->t.raddr, USN_IPPROTO_TCP, 0, true, &pl) < 0)

@@ -164,6 +164,12 @@ uint32_t usn_txq_append_ref(struct usn_txq *q, const void *base, uint32_t n, str
 
 int usn_txq_peek_iov(const struct usn_txq *q, uint32_t off, uint32_t n, struct iovec *iov, int max)
 {
+	return usn_txq_peek_iov_ref(q, off, n, iov, NULL, max);
+}
+
+int usn_txq_peek_iov_ref(const struct usn_txq *q, uint32_t off, uint32_t n, struct iovec *iov,
+			 struct usn_memref **ret_refs, int max)
+{
 	int k = 0;
 	uint32_t ring_off = 0; /* ring bytes before the current extent */
 	for (uint32_t i = 0; i < q->ext_count && n > 0 && k < max; i++) {
@@ -178,12 +184,17 @@ int usn_txq_peek_iov(const struct usn_txq *q, uint32_t off, uint32_t n, struct i
 		if (e->ref) {
 			iov[k].iov_base = (void *)(uintptr_t)(e->base + off);
 			iov[k].iov_len = take;
+			if (ret_refs)
+				ret_refs[k] = e->ref;
 			k++;
 		} else {
 			struct iovec r[2];
 			int nr = usn_bytering_peek_iov(&q->ring, ring_off + off, take, r);
-			for (int j = 0; j < nr && k < max; j++)
+			for (int j = 0; j < nr && k < max; j++) {
+				if (ret_refs)
+					ret_refs[k] = NULL;
 				iov[k++] = r[j];
+			}
 			ring_off += e->len;
 		}
 		n -= take;

@@ -64,6 +64,10 @@ uint32_t usn_txq_append_ref(struct usn_txq *q, const void *base, uint32_t n, str
 /* Up to USN_TXQ_MAX_IOV iovecs covering n bytes from offset off; returns
  * how many were filled (they cover fewer bytes only past the end). */
 int usn_txq_peek_iov(const struct usn_txq *q, uint32_t off, uint32_t n, struct iovec *iov, int max);
+/* The same, also giving for each iovec the reference that holds its memory
+ * (NULL for bytes in the ring, which the caller must copy). */
+int usn_txq_peek_iov_ref(const struct usn_txq *q, uint32_t off, uint32_t n, struct iovec *iov,
+			 struct usn_memref **ret_refs, int max);
 /* Drops n bytes from the start. */
 void usn_txq_consume(struct usn_txq *q, uint32_t n);
 

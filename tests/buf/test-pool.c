@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "pool.h"
+#include "usnet/usnet.h"
 
 static void test_init_refuses_bad_params(void **state)
 {
@@ -348,6 +349,54 @@ static void test_bad_free_asserts(void **state)
 }
 #endif
 
+/* Lent memory (USN_BUF_F_EXT): the buffer names the caller's bytes, holds
+ * one reference on them, and gives it back when freed. */
+static unsigned ext_released;
+static void ext_release(struct usn_memref *r)
+{
+	(void)r;
+	ext_released++;
+}
+
+static void test_ext_buffer(void **state)
+{
+	(void)state;
+	struct usn_pool p;
+	static const uint8_t lent[100] = {1, 2, 3, 4, 5};
+	struct usn_memref ref = {.refs = 1, .release = ext_release};
+	assert_int_equal(usn_pool_init(&p, 8, 2048, 128), 0);
+	uint32_t b = usn_buf_alloc_ext(&p, lent, sizeof(lent), &ref);
+	assert_int_not_equal(b, USN_BUF_NONE);
+	assert_int_equal(ref.refs, 2);
+	assert_ptr_equal(usn_buf_data(&p, b), lent);
+	assert_int_equal(usn_buf_len(&p, b), 100);
+	assert_int_equal(usn_buf_tailroom(&p, b), 0);
+	assert_null(usn_buf_put(&p, b, 1));
+	assert_null(usn_buf_push(&p, b, 1));
+	assert_ptr_equal(usn_buf_pull(&p, b, 2), lent + 2);
+	assert_int_equal(usn_buf_len(&p, b), 98);
+	uint8_t out[4];
+	assert_int_equal(usn_buf_chain_copy(&p, b, 0, out, 3), 3);
+	assert_int_equal(out[0], 3);
+	assert_int_equal(out[2], 5);
+	usn_buf_free(&p, b);
+	assert_int_equal(ref.refs, 1);
+	assert_int_equal(ext_released, 0);
+	/* the last reference going calls release */
+	b = usn_buf_alloc_ext(&p, lent, 10, &ref);
+	ref.refs--; /* the owner lets go while the buffer still holds it */
+	usn_buf_free(&p, b);
+	assert_int_equal(ref.refs, 0);
+	assert_int_equal(ext_released, 1);
+	/* a reused buffer is an ordinary one again */
+	b = usn_buf_alloc(&p);
+	assert_int_equal(usn_buf_meta(&p, b)->flags & USN_BUF_F_EXT, 0);
+	assert_true(usn_buf_tailroom(&p, b) > 0);
+	usn_buf_free(&p, b);
+	assert_int_equal(usn_pool_in_use(&p), 0);
+	usn_pool_fini(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -361,6 +410,7 @@ int main(void)
 		cmocka_unit_test(test_valid),
 #ifndef NDEBUG
 		cmocka_unit_test(test_bad_free_asserts),
+		cmocka_unit_test(test_ext_buffer),
 #endif
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
