@@ -383,13 +383,85 @@ static int mem_send_one(struct usn_memlink *l, int d, uint32_t head, uint64_t no
 	return 1;
 }
 
+/* The offloads a NIC would do before the wire (usn_memlink_set_offloads):
+ * finish a partial TCP checksum (USN_BUF_F_TX_CSUM) and cut a TSO frame
+ * into segments of gso_size (USN_BUF_F_TSO), each with its own IP length,
+ * ID and checksum, TCP sequence number, flags (FIN and PSH on the last
+ * only) and checksum. Headers are re-emitted through wire/. Each frame made
+ * goes through mem_send_one(); returns how many were sent. */
+static int mem_send_offloaded(struct usn_memlink *l, int d, uint32_t head, uint64_t now)
+{
+	struct usn_dev *tx = &l->end[d].dev;
+	struct usn_pool *p = tx->pool;
+	const struct usn_buf_meta *hm = usn_buf_meta(p, head);
+	size_t flen = usn_buf_chain_len(p, head);
+	uint8_t *f = malloc(flen ? flen : 1);
+	int sent = 0;
+	if (!f) {
+		tx->stats.tx_drop++;
+		return 0;
+	}
+	usn_buf_chain_copy(p, head, 0, f, flen);
+	struct usn_eth_repr eth;
+	struct usn_ipv4_repr ip;
+	struct usn_tcp_repr tcp;
+	if (usn_eth_parse(f, flen, &eth) != USN_WIRE_OK || eth.ethertype != USN_ETHERTYPE_IPV4 ||
+	    usn_ipv4_parse(f + MEM_ETH_HLEN, flen - MEM_ETH_HLEN, &ip, 0) != USN_WIRE_OK || ip.proto != USN_IPPROTO_TCP ||
+	    usn_tcp_parse(f + MEM_ETH_HLEN + ip.hdr_len, ip.payload_len, &tcp) != USN_WIRE_OK) {
+		tx->stats.tx_drop++; /* the stack asked an offload for what is not TCP/IPv4 */
+		free(f);
+		return 0;
+	}
+	const uint8_t *data = f + MEM_ETH_HLEN + ip.hdr_len + tcp.hdr_len;
+	uint32_t dlen = ip.payload_len - tcp.hdr_len;
+	uint32_t g = (hm->flags & USN_BUF_F_TSO) ? (uint32_t)((hm->aux >> 32) & 0xffff) : dlen;
+	if (g == 0)
+		g = dlen ? dlen : 1;
+	for (uint32_t off = 0; off < dlen || (off == 0 && dlen == 0); off += g) {
+		uint32_t k = USN_MIN(g, dlen - off);
+		bool last = off + k >= dlen;
+		struct usn_tcp_repr t = tcp;
+		t.seq = tcp.seq + off;
+		if (!last)
+			t.flags &= (uint8_t)~(USN_TCP_FIN | USN_TCP_PSH);
+		uint32_t b = usn_buf_alloc(p);
+		if (b == USN_BUF_NONE) {
+			tx->stats.tx_drop++;
+			break;
+		}
+		uint8_t *o = usn_buf_put(p, b, (uint32_t)(MEM_ETH_HLEN + USN_IPV4_MIN_HLEN + tcp.hdr_len + k));
+		if (!o) { /* a segment larger than a buffer: the stack's gso_size is wrong */
+			usn_buf_free(p, b);
+			tx->stats.tx_drop++;
+			break;
+		}
+		usn_eth_emit(&eth, o, MEM_ETH_HLEN);
+		struct usn_ipv4_repr i2 = ip;
+		i2.id = (uint16_t)(ip.id + off / g);
+		i2.payload_len = (uint16_t)(tcp.hdr_len + k);
+		usn_ipv4_emit(&i2, o + MEM_ETH_HLEN, USN_IPV4_MIN_HLEN);
+		memcpy(o + MEM_ETH_HLEN + USN_IPV4_MIN_HLEN + tcp.hdr_len, data + off, k);
+		usn_tcp_emit(&t, ip.src, ip.dst, (uint16_t)k, usn_csum_partial(data + off, k, 0),
+			     o + MEM_ETH_HLEN + USN_IPV4_MIN_HLEN, tcp.hdr_len);
+		sent += mem_send_one(l, d, b, now);
+		usn_buf_free(p, b);
+		if (dlen == 0)
+			break;
+	}
+	free(f);
+	return sent;
+}
+
 static int mem_tx_burst(struct usn_dev *d, const uint32_t *bufs, int n, uint64_t now)
 {
 	struct mem_end *e = end_of(d);
 	int sent = 0;
 
 	for (int i = 0; i < n; i++) {
-		sent += mem_send_one(e->link, e->side, bufs[i], now);
+		if (usn_buf_meta(d->pool, bufs[i])->flags & (USN_BUF_F_TX_CSUM | USN_BUF_F_TSO))
+			sent += mem_send_offloaded(e->link, e->side, bufs[i], now);
+		else
+			sent += mem_send_one(e->link, e->side, bufs[i], now);
 		usn_buf_free_chain(d->pool, bufs[i]);
 	}
 	return sent;
@@ -521,4 +593,10 @@ uint64_t usn_memlink_next_arrival(const struct usn_memlink *l)
 		if (l->dir[d].heap_n && l->dir[d].heap[0].arrival < t)
 			t = l->dir[d].heap[0].arrival;
 	return t;
+}
+
+void usn_memlink_set_offloads(struct usn_memlink *l, uint32_t offloads)
+{
+	l->end[0].dev.offloads = offloads & (USN_DEV_OFF_TX_CSUM | USN_DEV_OFF_TSO);
+	l->end[1].dev.offloads = offloads & (USN_DEV_OFF_TX_CSUM | USN_DEV_OFF_TSO);
 }

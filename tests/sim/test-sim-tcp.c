@@ -24,6 +24,7 @@
  *   - usn_tcp_conn_check() holds for every connection after every step;
  *   - after the faults stop and TIME-WAIT (60 s) passes, no connection is
  *     left and both buffer pools are back to their baseline.
+ * One seed in three runs with the link's send offloads (checksum, TSO).
  * One seed in five makes every connection through SYN cookies; one in
  * seven lowers the link's MTU part way, with the link answering
  * oversized packets by ICMP "fragmentation needed" (RFC 1191), so TCP must
@@ -381,6 +382,11 @@ static int run_seed(uint64_t seed, struct run *r)
 	 * (RFC 4987), the path a SYN flood forces. */
 	if (seed % 5 == 2)
 		sim->b->tcp.syn_backlog = 0;
+	/* One seed in three: the link offers checksum and segmentation
+	 * offload, so 64 KB segments, partial checksums and zero-copy frames
+	 * (lent memory from usn_sendfile) run under the impairments. */
+	if (seed % 3 == 1)
+		usn_memlink_set_offloads(sim->link, USN_DEV_OFF_TX_CSUM | USN_DEV_OFF_TSO);
 	if (seed % 7 == 3) {
 		r->new_mtu = 576 + (uint32_t)usn_rand_below(&rnd, 1400 - 576);
 		r->mtu_change_at = (uint64_t)(50 + usn_rand_below(&rnd, 500)) * USN_NSEC_PER_MSEC;
