@@ -7,7 +7,8 @@
  * at their offsets (RFC 1071 §2(B)), with the sum chained through the
  * running-sum argument, and a 16- or 32-bit word changed at an
  * input-chosen even offset must update the checksum as a recomputation
- * would (RFC 1624 eqn. 3). Any mismatch aborts.
+ * would (RFC 1624 eqn. 3), and the block-sum cache over the input must
+ * give the direct sum of an input-chosen range. Any mismatch aborts.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -71,6 +72,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * even offset */
 	if (!(a & 1))
 		CHECK(usn_csum_fold(usn_csum_partial(data + a, size - a, s1)) == whole);
+
+	/* The block-sum cache over the input gives the direct sum of any
+	 * range, twice (the second time from stored sums). */
+	struct usn_csum_cache *cc = usn_csum_cache_new(data, size);
+	if (cc) {
+		size_t o = pick(data, size, 6, size);
+		size_t n = pick(data, size, 8, size - o);
+		for (int k = 0; k < 2; k++) {
+			size_t rd, cached;
+			uint16_t v = usn_csum_fold(usn_csum_cache_sum(cc, data + o, n, &rd, &cached));
+			CHECK(v == ref_sum(data + o, n));
+			CHECK(cached <= n);
+			if (k == 1)
+				CHECK(rd + cached == n);
+		}
+		CHECK(usn_csum_fold(usn_csum_cache_sum(cc, data, size, NULL, NULL)) == whole);
+		usn_csum_cache_free(cc);
+	}
 
 	/* RFC 1624 eqn. 3 against recomputation */
 	if (size >= 6) {

@@ -51,6 +51,7 @@ struct fcache *fcache_new(int root_fd, const struct http_mime_table *mime, unsig
 static void entry_free(struct usn_memref *r)
 {
 	struct fentry *e = (struct fentry *)((char *)r - offsetof(struct fentry, mref));
+	usn_memref_sums_free(&e->mref);
 	if (e->map)
 		munmap((void *)(uintptr_t)e->map, e->map_len);
 	if (e->fd >= 0)
@@ -133,6 +134,11 @@ static int fill(struct fcache *c, struct fentry *e, int fd)
 			return -1;
 		e->map = m;
 		e->map_len = (size_t)e->size;
+		/* Block checksum sums, kept with the mapping and filled on
+		 * first use: without a device's checksum offload a segment
+		 * costs no pass over its payload. Without them (no memory)
+		 * the stack sums the bytes itself. */
+		(void)usn_memref_sums(&e->mref, m, e->map_len);
 	}
 	return 0;
 }

@@ -14,6 +14,11 @@
  * DEVIATION: a file truncated in place while mapped makes the process
  * fault (SIGBUS) when the stack reads past its new end; deploy sites by
  * renaming new files into place, as with any server that maps files.
+ * DEVIATION: likewise a file rewritten in place while a response is being
+ * sent from it goes out with the block checksum sums kept for its old
+ * bytes (usn_memref_sums()) on devices without checksum offload, so the
+ * client drops those segments and that transfer stalls until it gives up;
+ * new requests get a fresh entry within a second.
  * Not thread-safe: one cache per server loop.
  */
 #ifndef USNET_HTTPD_CACHE_H

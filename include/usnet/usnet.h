@@ -195,10 +195,25 @@ USNET_API ssize_t usn_sendfile(struct usn_stack *s, int sd, int fd, off_t *offse
  * reference count (a file cache entry with its mapping) lives exactly as
  * long as someone, the application or the stack, uses it. Single-threaded
  * like the rest of the API. */
+struct usn_csum_cache;
 struct usn_memref {
 	uint32_t refs;
 	void (*release)(struct usn_memref *ref);
+	/* Optional (NULL: none), set by usn_memref_sums(): the Internet
+	 * checksum sums of the lent memory, per 64-byte block. */
+	struct usn_csum_cache *sums;
 };
+/* For devices without checksum offload: keeps the ones'-complement sums of
+ * the memory [base, base + len) that ref lends, so that every segment sent
+ * from it, first transmission or retransmission, is checksummed with one
+ * addition per 64 bytes instead of a pass over its payload. Blocks are
+ * summed on first use, a 4 KB chunk at a time, so a device with checksum
+ * offload never causes a read. The memory must not change while ref has
+ * its sums (sums of changed bytes would make every segment's checksum
+ * wrong). Costs 2 bytes per 64. Returns 0 or -ENOMEM; the release callback
+ * (or the owner, once refs is 0) frees them with usn_memref_sums_free(). */
+USNET_API int usn_memref_sums(struct usn_memref *ref, const void *base, size_t len);
+USNET_API void usn_memref_sums_free(struct usn_memref *ref);
 /* Queues up to len bytes at base, held by ref, without copying them: the
  * segments are built from that memory, which must not change until it is
  * released. Returns the bytes queued (fewer when the send buffer is nearly

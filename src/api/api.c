@@ -12,6 +12,7 @@
 #include "stack.h"
 #include "usnet/usnet.h"
 #include "util.h"
+#include "wire_csum.h"
 
 static int tcp_socket(struct usn_stack *s)
 {
@@ -173,6 +174,26 @@ USNET_API ssize_t usn_send_ref(struct usn_stack *s, int sd, const void *base, si
 	if (!ref || (!base && len))
 		return -EFAULT;
 	return usn_tcp_send_ref(so->pcb, base, len, ref);
+}
+
+USNET_API int usn_memref_sums(struct usn_memref *ref, const void *base, size_t len)
+{
+	if (!ref || (!base && len))
+		return -EFAULT;
+	struct usn_csum_cache *c = usn_csum_cache_new(base, len);
+	if (!c)
+		return -ENOMEM;
+	usn_csum_cache_free(ref->sums);
+	ref->sums = c;
+	return 0;
+}
+
+USNET_API void usn_memref_sums_free(struct usn_memref *ref)
+{
+	if (!ref)
+		return;
+	usn_csum_cache_free(ref->sums);
+	ref->sums = NULL;
 }
 
 USNET_API ssize_t usn_sendfile(struct usn_stack *s, int sd, int fd, off_t *offset, size_t count)

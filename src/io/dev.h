@@ -19,6 +19,7 @@ struct usn_dev;
 #define USN_DEV_OFF_RX_CSUM 0x1u /* frames may come marked USN_BUF_F_CSUM_OK */
 #define USN_DEV_OFF_TX_CSUM 0x2u /* takes USN_BUF_F_TX_CSUM frames */
 #define USN_DEV_OFF_TSO 0x4u     /* takes USN_BUF_F_TSO frames of up to 64 KB */
+#define USN_DEV_OFF_SG 0x8u      /* takes frames as chains with EXT (lent) buffers */
 
 struct usn_dev_stats {
 	uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;

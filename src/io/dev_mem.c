@@ -531,6 +531,9 @@ int usn_memlink_create(struct usn_pool *pool_a, struct usn_pool *pool_b, uint64_
 		e->dev.pool = s == 0 ? pool_a : pool_b;
 		memcpy(e->dev.name, s == 0 ? "mem:a" : "mem:b", sizeof("mem:a"));
 		e->dev.mtu = MEM_DEFAULT_MTU;
+		/* Frames are copied out of any chain, lent memory included,
+		 * as a NIC with scatter-gather DMA would. */
+		e->dev.offloads = USN_DEV_OFF_SG;
 		e->link = l;
 		e->side = s;
 	}
@@ -597,6 +600,7 @@ uint64_t usn_memlink_next_arrival(const struct usn_memlink *l)
 
 void usn_memlink_set_offloads(struct usn_memlink *l, uint32_t offloads)
 {
-	l->end[0].dev.offloads = offloads & (USN_DEV_OFF_TX_CSUM | USN_DEV_OFF_TSO);
-	l->end[1].dev.offloads = offloads & (USN_DEV_OFF_TX_CSUM | USN_DEV_OFF_TSO);
+	uint32_t known = USN_DEV_OFF_TX_CSUM | USN_DEV_OFF_TSO | USN_DEV_OFF_SG;
+	l->end[0].dev.offloads = offloads & known;
+	l->end[1].dev.offloads = offloads & known;
 }

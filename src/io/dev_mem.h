@@ -71,10 +71,12 @@ void usn_memlink_destroy(struct usn_memlink *l);
 /* dir 0: A to B, dir 1: B to A. Takes effect for frames sent afterwards. */
 void usn_memlink_set_cfg(struct usn_memlink *l, int dir, const struct usn_memlink_dir_cfg *cfg);
 const struct usn_memlink_dir_stats *usn_memlink_stats(const struct usn_memlink *l, int dir);
-/* Lets both ends offer the send offloads a NIC has (USN_DEV_OFF_TX_CSUM,
- * USN_DEV_OFF_TSO): the link finishes checksums and cuts TSO frames into
- * segments before the wire model, so the stack's offload and zero-copy
- * paths run in the simulator. Call before attaching the devices. */
+/* Sets the send offloads both ends offer as a NIC would (USN_DEV_OFF_TX_CSUM,
+ * USN_DEV_OFF_TSO, USN_DEV_OFF_SG; a new link has SG only): the link
+ * finishes checksums and cuts TSO frames into segments before the wire
+ * model, and takes chains of lent memory (SG), so the stack's offload and
+ * zero-copy paths run in the simulator. 0: every frame is built by copying.
+ * Call before attaching the devices. */
 void usn_memlink_set_offloads(struct usn_memlink *l, uint32_t offloads);
 /* Frames in flight in direction dir. */
 uint32_t usn_memlink_in_flight(const struct usn_memlink *l, int dir);

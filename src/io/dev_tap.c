@@ -425,9 +425,10 @@ int usn_dev_tap_open(const char *name, struct usn_pool *pool, struct usn_dev **r
 		t->rx_bufs = (t->max_frame + cap - 1) / cap;
 		if (t->rx_bufs > TAP_MAX_SEGS)
 			t->rx_bufs = TAP_MAX_SEGS;
-		t->dev.offloads = USN_DEV_OFF_RX_CSUM | USN_DEV_OFF_TX_CSUM | USN_DEV_OFF_TSO;
+		t->dev.offloads = USN_DEV_OFF_RX_CSUM | USN_DEV_OFF_TX_CSUM | USN_DEV_OFF_TSO | USN_DEV_OFF_SG;
 	} else {
 		ioctl(t->fd, TUNSETOFFLOAD, 0);
+		t->dev.offloads = USN_DEV_OFF_SG; /* writev(2) gathers any chain */
 	}
 	*ret = &t->dev;
 	return 0;

@@ -176,11 +176,94 @@ static void payload_copy(struct usn_ip *ip, const struct usn_ip_payload *pl, uin
 		usn_buf_chain_copy(ip->pool, pl->chain, pl->chain_off + off, dst, n);
 }
 
+/* Below this, a piece of lent memory is copied rather than referenced: an
+ * EXT buffer costs about what copying this many bytes does. */
+#define ZC_MIN_BYTES 256u
+
+/* Whether the payload can go by reference: the device takes chains of lent
+ * memory and some piece of the gather list is lent and large enough. */
+static bool zc_worth(const struct usn_ip *ip, const struct usn_ip_payload *pl)
+{
+	if (pl->chain != USN_BUF_NONE || pl->iovcnt == 0 || !pl->iov_ref || !ip->dev ||
+	    !(ip->dev->offloads & USN_DEV_OFF_SG))
+		return false;
+	for (uint32_t i = 0; i < pl->iovcnt; i++)
+		if (pl->iov_ref[i] && pl->iov[i].iov_len >= ZC_MIN_BYTES)
+			return true;
+	return false;
+}
+
+/* Zero copy: one datagram (r, not fragmented) as a chain whose first
+ * buffer holds the IP and transport headers and the bytes without an owner
+ * (the send ring), and whose other buffers are EXT buffers naming lent
+ * memory. The device's own copy (writev) is the only one. tx_aux: the
+ * offload metadata of the head (0 for none) and tx_flags its flags. */
+static int output_zc(struct usn_ip *ip, uint32_t hop, const struct usn_ipv4_repr *r,
+		     const struct usn_ip_payload *pl, uint16_t tx_flags, uint64_t tx_aux)
+{
+	struct usn_pool *pool = ip->pool;
+	uint32_t head = usn_buf_alloc(pool);
+	if (head == USN_BUF_NONE) {
+		USN_CTR_INC(ip->ctr, BUF_ALLOC_FAIL);
+		return -ENOBUFS;
+	}
+	uint32_t tail = head;
+	uint64_t copied = 0, lent = 0;
+	uint8_t *p = usn_buf_put(pool, head, USN_IPV4_MIN_HLEN + pl->hdr_len);
+	usn_ipv4_emit(r, p, USN_IPV4_MIN_HLEN);
+	memcpy(p + USN_IPV4_MIN_HLEN, pl->hdr, pl->hdr_len);
+	for (uint32_t i = 0; i < pl->iovcnt; i++) {
+		const uint8_t *src = pl->iov[i].iov_base;
+		uint32_t left = (uint32_t)pl->iov[i].iov_len;
+		uint32_t b;
+		if (pl->iov_ref[i] && left >= ZC_MIN_BYTES) {
+			b = usn_buf_alloc_ext(pool, src, left, pl->iov_ref[i]);
+			if (b == USN_BUF_NONE)
+				goto nobuf;
+			usn_buf_meta(pool, tail)->next = b;
+			tail = b;
+			lent += left;
+			continue;
+		}
+		copied += left;
+		while (left > 0) {
+			uint32_t space = usn_buf_tailroom(pool, tail);
+			if (space == 0 || (usn_buf_meta(pool, tail)->flags & USN_BUF_F_EXT)) {
+				b = usn_buf_alloc(pool);
+				if (b == USN_BUF_NONE)
+					goto nobuf;
+				usn_buf_meta(pool, tail)->next = b;
+				tail = b;
+				space = usn_buf_tailroom(pool, tail);
+			}
+			uint32_t k = USN_MIN(space, left);
+			memcpy(usn_buf_put(pool, tail, k), src, k);
+			src += k;
+			left -= k;
+		}
+	}
+	struct usn_buf_meta *hm = usn_buf_meta(pool, head);
+	hm->flags |= tx_flags;
+	hm->aux = tx_aux;
+	USN_CTR_INC(ip->ctr, IP_TX_PACKETS);
+	USN_CTR_ADD(ip->ctr, IP_TX_COPY_BYTES, copied);
+	USN_CTR_ADD(ip->ctr, IP_TX_REF_BYTES, lent);
+	usn_arp_resolve_send(ip, hop, head);
+	return 0;
+nobuf:
+	USN_CTR_INC(ip->ctr, BUF_ALLOC_FAIL);
+	usn_buf_free_chain(pool, head);
+	return -ENOBUFS;
+}
+
 /* One frame of up to 64 KB for a device with segmentation offload, in a
  * chain of buffers. */
 static int output_tso(struct usn_ip *ip, uint32_t hop, const struct usn_ipv4_repr *r,
 		      const struct usn_ip_payload *pl, uint32_t total)
 {
+	uint64_t aux = USN_BUF_AUX_TX(USN_ETH_HLEN + USN_IPV4_MIN_HLEN, pl->csum_offset, pl->gso_size);
+	if (zc_worth(ip, pl))
+		return output_zc(ip, hop, r, pl, USN_BUF_F_TX_CSUM | USN_BUF_F_TSO, aux);
 	struct usn_pool *pool = ip->pool;
 	uint32_t room = pool->buf_size - pool->headroom;
 	uint32_t bytes = USN_IPV4_MIN_HLEN + total;
@@ -197,55 +280,6 @@ static int output_tso(struct usn_ip *ip, uint32_t hop, const struct usn_ipv4_rep
 			return -ENOBUFS;
 		}
 	}
-	if (pl->iovcnt > 0 && pl->iov_ref) {
-		/* Zero copy: the headers in a buffer of ours, then lent memory
-		 * named by EXT buffers; only bytes without an owner (the send
-		 * ring) are copied. The device's own copy is the only one. */
-		for (uint32_t i = 1; i < nb; i++)
-			usn_buf_free(pool, bufs[i]);
-		uint32_t head = bufs[0], tail = head;
-		uint8_t *p = usn_buf_put(pool, head, USN_IPV4_MIN_HLEN + pl->hdr_len);
-		usn_ipv4_emit(r, p, USN_IPV4_MIN_HLEN);
-		memcpy(p + USN_IPV4_MIN_HLEN, pl->hdr, pl->hdr_len);
-		for (uint32_t i = 0; i < pl->iovcnt; i++) {
-			const uint8_t *src = pl->iov[i].iov_base;
-			uint32_t left = (uint32_t)pl->iov[i].iov_len;
-			uint32_t b;
-			if (pl->iov_ref[i] && left > 0) {
-				b = usn_buf_alloc_ext(pool, src, left, pl->iov_ref[i]);
-				if (b == USN_BUF_NONE)
-					goto nobuf;
-				usn_buf_meta(pool, tail)->next = b;
-				tail = b;
-				continue;
-			}
-			while (left > 0) {
-				uint32_t space = usn_buf_tailroom(pool, tail);
-				if (space == 0) {
-					b = usn_buf_alloc(pool);
-					if (b == USN_BUF_NONE)
-						goto nobuf;
-					usn_buf_meta(pool, tail)->next = b;
-					tail = b;
-					space = usn_buf_tailroom(pool, tail);
-				}
-				uint32_t k = USN_MIN(space, left);
-				memcpy(usn_buf_put(pool, tail, k), src, k);
-				src += k;
-				left -= k;
-			}
-		}
-		struct usn_buf_meta *hm = usn_buf_meta(pool, head);
-		hm->flags |= USN_BUF_F_TX_CSUM | USN_BUF_F_TSO;
-		hm->aux = USN_BUF_AUX_TX(USN_ETH_HLEN + USN_IPV4_MIN_HLEN, pl->csum_offset, pl->gso_size);
-		USN_CTR_INC(ip->ctr, IP_TX_PACKETS);
-		usn_arp_resolve_send(ip, hop, head);
-		return 0;
-nobuf:
-		USN_CTR_INC(ip->ctr, BUF_ALLOC_FAIL);
-		usn_buf_free_chain(pool, head);
-		return -ENOBUFS;
-	}
 	uint32_t done = 0; /* payload bytes placed */
 	for (uint32_t i = 0; i < nb; i++) {
 		uint32_t hdr = i == 0 ? USN_IPV4_MIN_HLEN : 0;
@@ -260,8 +294,9 @@ nobuf:
 	}
 	struct usn_buf_meta *m = usn_buf_meta(pool, bufs[0]);
 	m->flags |= USN_BUF_F_TX_CSUM | USN_BUF_F_TSO;
-	m->aux = USN_BUF_AUX_TX(USN_ETH_HLEN + USN_IPV4_MIN_HLEN, pl->csum_offset, pl->gso_size);
+	m->aux = aux;
 	USN_CTR_INC(ip->ctr, IP_TX_PACKETS);
+	USN_CTR_ADD(ip->ctr, IP_TX_COPY_BYTES, total - pl->hdr_len);
 	usn_arp_resolve_send(ip, hop, bufs[0]);
 	return 0;
 }
@@ -306,6 +341,14 @@ int usn_ip_output(struct usn_ip *ip, uint32_t src, uint32_t dst, uint8_t proto, 
 		USN_DROP(ip->ctr, IP_DROP_DF_TOO_BIG);
 		return -EMSGSIZE;
 	}
+	if (total <= maxpay && zc_worth(ip, pl)) {
+		struct usn_ipv4_repr r = {
+			.src = src ? src : ip->addr, .dst = dst, .proto = proto, .ttl = USN_IP_DEFAULT_TTL,
+			.tos = tos, .df = df, .id = ip->next_id++, .payload_len = (uint16_t)total,
+		};
+		uint64_t aux = partial ? USN_BUF_AUX_TX(USN_ETH_HLEN + USN_IPV4_MIN_HLEN, pl->csum_offset, 0) : 0;
+		return output_zc(ip, hop, &r, pl, partial ? USN_BUF_F_TX_CSUM : 0, aux);
+	}
 	/* RFC 791 §3.2: every fragment but the last carries a multiple of 8
 	 * bytes. All buffers are taken before any is sent, so an exhausted
 	 * pool never leaves half a datagram on the wire. */
@@ -344,6 +387,7 @@ int usn_ip_output(struct usn_ip *ip, uint32_t src, uint32_t dst, uint8_t proto, 
 		};
 		usn_ipv4_emit(&r, p, USN_IPV4_MIN_HLEN);
 		payload_copy(ip, pl, off, p + USN_IPV4_MIN_HLEN, n);
+		USN_CTR_ADD(ip->ctr, IP_TX_COPY_BYTES, n - (off < pl->hdr_len ? USN_MIN(n, pl->hdr_len - off) : 0));
 		if (partial) {
 			usn_buf_meta(ip->pool, bufs[i])->flags |= USN_BUF_F_TX_CSUM;
 			usn_buf_meta(ip->pool, bufs[i])->aux =

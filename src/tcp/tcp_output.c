@@ -132,8 +132,18 @@ static void xmit(struct usn_tcp_conn *c, usn_seq_t seq, uint8_t flags, uint32_t 
 	uint32_t sum = 0;
 	size_t pos = 0;
 	for (int i = 0; i < niov; i++) {
-		if (!csum_off)
-			sum = usn_csum_combine(sum, usn_csum_partial(iov[i].iov_base, iov[i].iov_len, 0), pos);
+		if (!csum_off) {
+			/* Lent memory with kept block sums (a cached file) is
+			 * not read again: see usn_memref_sums(). */
+			size_t rd = iov[i].iov_len, cached = 0;
+			uint32_t s = refs[i] && refs[i]->sums
+					     ? usn_csum_cache_sum(refs[i]->sums, iov[i].iov_base, iov[i].iov_len, &rd,
+								  &cached)
+					     : usn_csum_partial(iov[i].iov_base, iov[i].iov_len, 0);
+			sum = usn_csum_combine(sum, s, pos);
+			USN_CTR_ADD(ip->ctr, TCP_CSUM_READ_BYTES, rd);
+			USN_CTR_ADD(ip->ctr, TCP_CSUM_CACHED_BYTES, cached);
+		}
 		pos += iov[i].iov_len;
 	}
 	if (pos < len)
@@ -150,11 +160,10 @@ static void xmit(struct usn_tcp_conn *c, usn_seq_t seq, uint8_t flags, uint32_t 
 		pl.csum_partial = true;
 		pl.csum_offset = 16; /* RFC 9293 §3.1: the checksum field */
 		uint32_t seg = eff_mss(c);
-		if (len > seg) {
+		if (len > seg)
 			pl.gso_size = (uint16_t)seg;
-			pl.iov_ref = refs; /* lent memory goes by reference */
-		}
 	}
+	pl.iov_ref = refs; /* lent memory may go by reference (usn_ip_output) */
 	/* RFC 1191: DF on every segment (path MTU discovery). */
 	if (usn_ip_output(ip, c->t.laddr, c->t.raddr, USN_IPPROTO_TCP, 0, true, &pl) < 0)
 		return;

@@ -127,7 +127,7 @@ ssize_t usn_txq_append_file(struct usn_txq *q, int fd, off_t *offset, size_t cou
 	long page = sysconf(_SC_PAGESIZE);
 	off_t start = *offset & ~(off_t)(page - 1);
 	size_t skip = (size_t)(*offset - start);
-	struct txq_map *m = malloc(sizeof(*m));
+	struct txq_map *m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
 	m->len = skip + n;

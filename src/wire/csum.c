@@ -8,9 +8,12 @@
  *
  * It is not a place for protocol knowledge: which bytes a checksum covers is
  * decided by the callers in ipv4.c, icmp.c, udp.c and tcp.c. Pure functions,
- * no state.
+ * no state, except the block-sum cache at the end, which keeps the sums of
+ * memory its owner lends (a cached file) so they are computed once.
  */
 #include "wire_csum.h"
+
+#include <stdlib.h>
 
 #include "util.h"
 
@@ -117,4 +120,115 @@ uint16_t usn_csum_update32(uint16_t csum, uint32_t old_val, uint32_t new_val)
 		     (new_val >> 16) + (new_val & 0xffff);
 
 	return (uint16_t)~usn_csum_fold(s);
+}
+
+/* The block-sum cache. sums[k] is the folded sum of block k (the last one
+ * may be short); filled has one bit per chunk of blocks already summed.
+ * Every block starts at an even offset of the memory, so a run of whole
+ * blocks sums to the value the run would have as one block, and
+ * usn_csum_combine() places it at its offset in the segment. */
+struct usn_csum_cache {
+	const uint8_t *base;
+	size_t len;
+	size_t nblocks;
+	uint16_t *sums;
+	uint64_t *filled;
+};
+
+#define BLOCKS_PER_CHUNK (USN_CSUM_CACHE_CHUNK / USN_CSUM_CACHE_BLOCK)
+
+struct usn_csum_cache *usn_csum_cache_new(const void *base, size_t len)
+{
+	struct usn_csum_cache *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->base = base;
+	c->len = len;
+	c->nblocks = (len + USN_CSUM_CACHE_BLOCK - 1) / USN_CSUM_CACHE_BLOCK;
+	size_t nchunks = (c->nblocks + BLOCKS_PER_CHUNK - 1) / BLOCKS_PER_CHUNK;
+	/* calloc: the pages of the table are only made resident as chunks
+	 * are filled. */
+	c->sums = calloc(c->nblocks ? c->nblocks : 1, sizeof(*c->sums));
+	c->filled = calloc((nchunks + 63) / 64 ? (nchunks + 63) / 64 : 1, sizeof(*c->filled));
+	if (!c->sums || !c->filled) {
+		usn_csum_cache_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void usn_csum_cache_free(struct usn_csum_cache *c)
+{
+	if (!c)
+		return;
+	free(c->sums);
+	free(c->filled);
+	free(c);
+}
+
+/* Sums the blocks of chunk k; returns the bytes read. */
+static size_t fill_chunk(struct usn_csum_cache *c, size_t k)
+{
+	size_t b0 = k * BLOCKS_PER_CHUNK;
+	size_t b1 = b0 + BLOCKS_PER_CHUNK < c->nblocks ? b0 + BLOCKS_PER_CHUNK : c->nblocks;
+	size_t read = 0;
+
+	for (size_t b = b0; b < b1; b++) {
+		size_t off = b * USN_CSUM_CACHE_BLOCK;
+		size_t n = c->len - off < USN_CSUM_CACHE_BLOCK ? c->len - off : USN_CSUM_CACHE_BLOCK;
+		c->sums[b] = usn_csum_fold(usn_csum_partial(c->base + off, n, 0));
+		read += n;
+	}
+	c->filled[k / 64] |= (uint64_t)1 << (k % 64);
+	return read;
+}
+
+uint32_t usn_csum_cache_sum(struct usn_csum_cache *c, const void *p, size_t len, size_t *ret_read,
+			    size_t *ret_cached)
+{
+	const uint8_t *q = p;
+	size_t read = 0;
+	uint32_t sum;
+
+	if (!c || q < c->base || (size_t)(q - c->base) > c->len || len > c->len - (size_t)(q - c->base)) {
+		if (ret_read)
+			*ret_read = len;
+		if (ret_cached)
+			*ret_cached = 0;
+		return usn_csum_partial(p, len, 0);
+	}
+	size_t off = (size_t)(q - c->base);
+	size_t end = off + len;
+	/* Whole blocks in [off, end): from the first boundary at or after
+	 * off to the last block that ends by `end` (the short last block
+	 * counts when the range reaches the end of the memory). */
+	size_t b0 = (off + USN_CSUM_CACHE_BLOCK - 1) / USN_CSUM_CACHE_BLOCK;
+	size_t b1 = end == c->len ? c->nblocks : end / USN_CSUM_CACHE_BLOCK;
+	if (b0 >= b1) {
+		if (ret_read)
+			*ret_read = len;
+		if (ret_cached)
+			*ret_cached = 0;
+		return usn_csum_partial(p, len, 0);
+	}
+	size_t head = b0 * USN_CSUM_CACHE_BLOCK - off;
+	size_t filled = 0;
+	size_t mid_end = b1 == c->nblocks ? c->len : b1 * USN_CSUM_CACHE_BLOCK;
+	sum = usn_csum_partial(q, head, 0);
+	read += head;
+	uint64_t acc = 0;
+	for (size_t b = b0; b < b1; b++) {
+		size_t k = b / BLOCKS_PER_CHUNK;
+		if (!(c->filled[k / 64] & ((uint64_t)1 << (k % 64))))
+			filled += fill_chunk(c, k);
+		acc += c->sums[b];
+	}
+	sum = usn_csum_combine(sum, fold64(acc), head);
+	sum = usn_csum_combine(sum, usn_csum_partial(c->base + mid_end, end - mid_end, 0), mid_end - off);
+	read += end - mid_end;
+	if (ret_cached)
+		*ret_cached = len - read;
+	if (ret_read)
+		*ret_read = read + filled;
+	return sum;
 }

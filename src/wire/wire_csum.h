@@ -33,4 +33,26 @@ uint32_t usn_csum_pseudo_v4(uint32_t src, uint32_t dst, uint8_t proto, uint16_t 
 uint16_t usn_csum_update16(uint16_t csum, uint16_t old_word, uint16_t new_word);
 uint16_t usn_csum_update32(uint16_t csum, uint32_t old_val, uint32_t new_val);
 
+/* Sums of lent memory kept per block (a cached file's mapping), so that a
+ * segment built from it is checksummed with one addition per 64 bytes and
+ * a pass over at most the 126 bytes at its two ragged ends, not over its
+ * whole payload. Blocks are summed a chunk (4 KB) at a time the first time
+ * a range needs them, so memory never sent, or only sent through a device
+ * with checksum offload, is never read for this. The memory must not change
+ * while the cache lives. */
+#define USN_CSUM_CACHE_BLOCK 64u
+#define USN_CSUM_CACHE_CHUNK 4096u
+struct usn_csum_cache;
+/* NULL when out of memory. Costs 2 bytes per block, taken on first use. */
+struct usn_csum_cache *usn_csum_cache_new(const void *base, size_t len);
+void usn_csum_cache_free(struct usn_csum_cache *c);
+/* The partial sum of len bytes at p, which must lie inside the cached
+ * memory (otherwise they are summed directly): the same value, once
+ * folded, as usn_csum_fold(usn_csum_partial(p, len, 0)). If not NULL,
+ * *ret_read is set to the bytes actually read (the ragged ends plus any
+ * chunk summed now for the first time) and *ret_cached to the bytes of the
+ * range whose sum came from stored block sums. */
+uint32_t usn_csum_cache_sum(struct usn_csum_cache *c, const void *p, size_t len, size_t *ret_read,
+			    size_t *ret_cached);
+
 #endif

@@ -729,6 +729,61 @@ else
 	usn_fail httpd-sigterm-exit "usnet-httpd already gone"
 fi
 
+# How the payload went out with the offloads: bytes by reference (the
+# device's writev is their only copy) and the CPU's checksum reads.
+usn_info "with TAP offloads: payload bytes copied $(usn_counter "$USN_WORK/counters-end.txt.parsed" IP_TX_COPY_BYTES), by reference $(usn_counter "$USN_WORK/counters-end.txt.parsed" IP_TX_REF_BYTES), read to checksum $(usn_counter "$USN_WORK/counters-end.txt.parsed" TCP_CSUM_READ_BYTES)"
+
+# ---- without the TAP's offloads ----
+
+# USNET_TAP_OFFLOAD=0: no checksum offload, no TSO, so every segment is at
+# most an MSS and its checksum is the stack's. File bodies must still go by
+# reference, segment by segment, and be checksummed from the block sums the
+# file cache keeps (usn_memref_sums), not by a pass over them; the kernel
+# verifies every checksum (its TcpInCsumErrors must not move) and the bodies
+# must arrive byte for byte, also when fetched a second time from the sums.
+export USNET_TAP_OFFLOAD=0
+if httpd_start; then
+	unset USNET_TAP_OFFLOAD
+	csum0=$(usn_ns nstat -az TcpInCsumErrors 2>/dev/null | awk '$1 == "TcpInCsumErrors" { print $2 }')
+	bad=""
+	body=0
+	for round in 1 2; do
+		for f in k1.bin k4.bin k64.bin m1.bin m10.bin "with space.txt" dir/file.txt; do
+			o=$USN_WORK/curl/nooffload
+			code=$(usn_ns curl -sS --max-time 60 -o "$o.b" -w '%{http_code}' "$URL/$(urlenc "$f")" 2>/dev/null)
+			cmp -s "$o.b" "$SITE/$f" || bad="$bad $f(round $round, status $code)"
+			body=$((body + $(stat -c %s "$SITE/$f")))
+			rm -f "$o.b"
+		done
+	done
+	expect httpd-nooffload-bodies "" "$bad" "bodies that differ"
+	csum1=$(usn_ns nstat -az TcpInCsumErrors 2>/dev/null | awk '$1 == "TcpInCsumErrors" { print $2 }')
+	httpd_counters "$USN_WORK/counters-nooffload.txt"
+	P=$USN_WORK/counters-nooffload.txt.parsed
+	cached=$(usn_counter "$P" TCP_CSUM_CACHED_BYTES)
+	rd=$(usn_counter "$P" TCP_CSUM_READ_BYTES)
+	ref=$(usn_counter "$P" IP_TX_REF_BYTES)
+	cp=$(usn_counter "$P" IP_TX_COPY_BYTES)
+	usn_info "without offloads: $body body bytes; payload copied $cp, by reference $ref; checksum from kept sums $cached, read $rd; kernel TcpInCsumErrors ${csum0:-?} -> ${csum1:-?}"
+	# Bodies of at least 256 bytes go by reference (ZC_MIN_BYTES): all
+	# but k1.bin's 1000 per round, less what one-segment small bodies
+	# share with their header; their checksums from the sums save all
+	# but the ragged ends (< 128 of every 1448) and each 4 KB chunk's
+	# first summing.
+	expect httpd-nooffload-zero-copy "ok" "$(awk -v r="$ref" -v b="$body" 'BEGIN { if (r >= 0.95 * b) print "ok"; else printf "%d of %d body bytes by reference", r, b }')"
+	expect httpd-nooffload-csum-cache "ok" "$(awk -v c="$cached" -v r="$rd" -v b="$body" 'BEGIN { if (c >= 0.85 * b && r <= 0.7 * b) print "ok"; else printf "%d of %d body bytes checksummed from kept sums, %d read", c, b, r }')"
+	expect httpd-nooffload-kernel-csum "ok" "$([ -n "$csum0" ] && [ "$csum0" = "$csum1" ] && echo ok || echo "TcpInCsumErrors ${csum0:-?} -> ${csum1:-?}")"
+	kill -TERM "$HTTPD_PID"
+	wait "$HTTPD_PID"
+	st=$?
+	usn_untrack "$HTTPD_PID"
+	HTTPD_PID=""
+	expect httpd-nooffload-exit 0 "$st" "exit status"
+else
+	unset USNET_TAP_OFFLOAD
+	usn_fail httpd-nooffload-bodies "$USN_REASON"
+fi
+
 # ---- the table ----
 
 if [ "$ngx_ok" = 1 ]; then

@@ -268,7 +268,7 @@ static void test_tap_create_send_receive(void **state)
 	assert_string_equal(d->ops->kind, "tap");
 	assert_string_equal(d->name, name);
 	assert_int_equal(d->mtu, 1500);
-	assert_int_equal(d->offloads, 0);
+	assert_int_equal(d->offloads, USN_DEV_OFF_SG);
 	assert_int_equal(usn_dev_next_rx_time(d), UINT64_MAX);
 	/* created and brought up */
 	assert_true(if_nametoindex(name) > 0);
@@ -443,7 +443,7 @@ static void test_tap_offloads(void **state)
 	assert_int_equal(usn_pool_init(&pool, 256, 2048, 128), 0);
 	snprintf(spec, sizeof(spec), "tap:%s", name);
 	assert_int_equal(usn_dev_open(spec, &pool, &d, err, sizeof(err)), 0);
-	assert_int_equal(d->offloads, USN_DEV_OFF_RX_CSUM | USN_DEV_OFF_TX_CSUM | USN_DEV_OFF_TSO);
+	assert_int_equal(d->offloads, USN_DEV_OFF_RX_CSUM | USN_DEV_OFF_TX_CSUM | USN_DEV_OFF_TSO | USN_DEV_OFF_SG);
 	int s = packet_socket(name);
 	make_frame(frame, 100, 7);
 	uint32_t idx = usn_buf_alloc(&pool);

@@ -14,8 +14,10 @@
  *            B must see ECONNRESET after a correct prefix of the data;
  *   simopen  both stacks connect to each other at once (simultaneous open,
  *            RFC 9293 §3.5), then as bulk (often a simultaneous close).
- * Senders use send() or usn_sendfile() from a file holding the pattern;
- * receivers use recv() or the zero-copy usn_recv_zc().
+ * Senders use send(), usn_sendfile() from a file holding the pattern, or
+ * usn_send_ref() from a mapping of that file lent with its block checksum
+ * sums kept (usn_memref_sums(), as usn-httpd's cache does); receivers use
+ * recv() or the zero-copy usn_recv_zc().
  * Properties checked on every seed:
  *   - every byte arrives exactly once and in order (a position-dependent
  *     pattern is verified on receipt);
@@ -24,7 +26,10 @@
  *   - usn_tcp_conn_check() holds for every connection after every step;
  *   - after the faults stop and TIME-WAIT (60 s) passes, no connection is
  *     left and both buffer pools are back to their baseline.
- * One seed in three runs with the link's send offloads (checksum, TSO).
+ * One seed in three runs with the link's send offloads (checksum, TSO);
+ * of the others, one in two without scatter-gather (every frame copied),
+ * one in two with it (lent memory sent by reference, checksummed by the
+ * stack from kept block sums).
  * One seed in five makes every connection through SYN cookies; one in
  * seven lowers the link's MTU part way, with the link answering
  * oversized packets by ICMP "fragmentation needed" (RFC 1191), so TCP must
@@ -55,8 +60,25 @@ struct side {
 	uint64_t to_send, sent, received, expect;
 	bool shut, eof, closed;
 	int file_fd;  /* >= 0: send with usn_sendfile() from this file */
+	struct lent *lent; /* not NULL: send with usn_send_ref() from this */
 	bool zc;      /* receive with usn_recv_zc() */
 };
+
+/* A mapping of a pattern file lent to the stack; the run holds one
+ * reference until the end, the stack one per queued piece. */
+struct lent {
+	struct usn_memref ref;
+	uint8_t *map;
+	size_t len;
+};
+
+static void lent_release(struct usn_memref *ref)
+{
+	struct lent *m = USN_CONTAINER_OF(ref, struct lent, ref);
+	usn_memref_sums_free(ref);
+	munmap(m->map, m->len);
+	free(m);
+}
 
 enum flow_kind { FLOW_BULK, FLOW_CHURN, FLOW_ABORT, FLOW_SIMOPEN };
 
@@ -139,7 +161,24 @@ static void side_step(struct run *r, struct usn_stack *s, struct side *sd, int f
 			return;
 		}
 	}
-	while (sd->file_fd >= 0 && sd->sent < sd->to_send) {
+	while (sd->lent && sd->sent < sd->to_send) {
+		ssize_t w = usn_send_ref(s, sd->sd, sd->lent->map + sd->sent, (size_t)(sd->to_send - sd->sent),
+					 &sd->lent->ref);
+		if (w == -EAGAIN || w == 0)
+			break;
+		if (w < 0) {
+			if (w == -ECONNRESET && f->kind == FLOW_ABORT && dir == 1) {
+				usn_close(s, sd->sd);
+				sd->closed = true;
+				r->done++;
+				return;
+			}
+			fail(r, "flow %d: send_ref failed: %lld", flow, (long long)w);
+			return;
+		}
+		sd->sent += (uint64_t)w;
+	}
+	while (!sd->lent && sd->file_fd >= 0 && sd->sent < sd->to_send) {
 		off_t off = (off_t)sd->sent;
 		ssize_t w = usn_sendfile(s, sd->sd, sd->file_fd, &off, (size_t)(sd->to_send - sd->sent));
 		if (w == -EAGAIN || w == 0)
@@ -160,7 +199,7 @@ static void side_step(struct run *r, struct usn_stack *s, struct side *sd, int f
 		}
 		sd->sent += (uint64_t)w;
 	}
-	while (sd->file_fd < 0 && sd->sent < sd->to_send) {
+	while (!sd->lent && sd->file_fd < 0 && sd->sent < sd->to_send) {
 		uint64_t n = USN_MIN(sd->to_send - sd->sent, (uint64_t)sizeof(r->buf));
 		for (uint64_t i = 0; i < n; i++)
 			r->buf[i] = pattern(r->sim.seed, flow, dir, sd->sent + i);
@@ -386,7 +425,9 @@ static int run_seed(uint64_t seed, struct run *r)
 	 * offload, so 64 KB segments, partial checksums and zero-copy frames
 	 * (lent memory from usn_sendfile) run under the impairments. */
 	if (seed % 3 == 1)
-		usn_memlink_set_offloads(sim->link, USN_DEV_OFF_TX_CSUM | USN_DEV_OFF_TSO);
+		usn_memlink_set_offloads(sim->link, USN_DEV_OFF_TX_CSUM | USN_DEV_OFF_TSO | USN_DEV_OFF_SG);
+	else if (seed % 2 == 0)
+		usn_memlink_set_offloads(sim->link, 0);
 	if (seed % 7 == 3) {
 		r->new_mtu = 576 + (uint32_t)usn_rand_below(&rnd, 1400 - 576);
 		r->mtu_change_at = (uint64_t)(50 + usn_rand_below(&rnd, 500)) * USN_NSEC_PER_MSEC;
@@ -438,6 +479,24 @@ static int run_seed(uint64_t seed, struct run *r)
 					r->failed = true;
 					goto out;
 				}
+			}
+			if (usn_rand_below(&rnd, 2) == 0) {
+				/* Lent instead: the whole file mapped once. */
+				struct lent *m = calloc(1, sizeof(*m));
+				void *map = mmap(NULL, (size_t)sd->to_send, PROT_READ, MAP_SHARED, sd->file_fd, 0);
+				if (!m || map == MAP_FAILED || usn_memref_sums(&m->ref, map, (size_t)sd->to_send) < 0) {
+					snprintf(r->why, sizeof(r->why), "cannot lend the pattern file");
+					r->failed = true;
+					free(m);
+					if (map != MAP_FAILED)
+						munmap(map, (size_t)sd->to_send);
+					goto out;
+				}
+				m->map = map;
+				m->len = (size_t)sd->to_send;
+				m->ref.refs = 1;
+				m->ref.release = lent_release;
+				sd->lent = m;
 			}
 		}
 		f->a.sd = usn_socket(sim->a, USN_SOCK_STREAM);
@@ -507,6 +566,17 @@ static int run_seed(uint64_t seed, struct run *r)
 			 sim->base_in_use_b);
 		r->failed = true;
 	}
+	/* Every connection is gone: the stack must have let go of all the
+	 * memory it borrowed. */
+	for (int i = 0; i < r->nflows && !r->failed; i++)
+		for (int d = 0; d < 2; d++) {
+			struct lent *m = d ? r->f[i].b.lent : r->f[i].a.lent;
+			if (m && m->ref.refs != 1) {
+				r->failed = true;
+				snprintf(r->why, sizeof(r->why), "flow %d: lent memory still held %u times", i,
+					 m->ref.refs - 1);
+			}
+		}
 out:
 	if (r->verbose && r->failed) {
 		struct usn_stack *st[2] = {sim->a, sim->b};
@@ -556,9 +626,15 @@ out:
 		usn_stack_counter(sim->b, "TCP_SYNCOOKIES_RECV", &ck);
 		usn_stack_counter(sim->a, "TCP_PMTU_UPDATES", &pa);
 		usn_stack_counter(sim->b, "TCP_PMTU_UPDATES", &pb);
+		uint64_t ca = 0, cb = 0, za = 0, zb = 0;
+		usn_stack_counter(sim->a, "TCP_CSUM_CACHED_BYTES", &ca);
+		usn_stack_counter(sim->b, "TCP_CSUM_CACHED_BYTES", &cb);
+		usn_stack_counter(sim->a, "IP_TX_REF_BYTES", &za);
+		usn_stack_counter(sim->b, "IP_TX_REF_BYTES", &zb);
 		printf("seed %" PRIu64 ": %d flows, t=%.1fs, A retransmits %" PRIu64 ", B cookie handshakes %" PRIu64
-		       ", path MTU updates A %" PRIu64 " B %" PRIu64 "\n",
-		       seed, r->nflows, (double)sim->now / 1e9, v, ck, pa, pb);
+		       ", path MTU updates A %" PRIu64 " B %" PRIu64 ", bytes by reference A %" PRIu64 " B %" PRIu64
+		       ", checksummed from kept sums A %" PRIu64 " B %" PRIu64 "\n",
+		       seed, r->nflows, (double)sim->now / 1e9, v, ck, pa, pb, za, zb, ca, cb);
 	}
 	for (int i = 0; i < r->nflows; i++) {
 		if (r->f[i].a.file_fd >= 0)
@@ -567,6 +643,12 @@ out:
 			close(r->f[i].b.file_fd);
 	}
 	sim_fini(sim);
+	for (int i = 0; i < r->nflows; i++)
+		for (int d = 0; d < 2; d++) {
+			struct lent *m = d ? r->f[i].b.lent : r->f[i].a.lent;
+			if (m && --m->ref.refs == 0)
+				m->ref.release(&m->ref);
+		}
 	return r->failed ? -1 : 0;
 }
 

@@ -4,7 +4,8 @@
  * the RFC 1071 §3 example, a known IPv4 header checksum, agreement with a
  * byte-at-a-time reference over every length and alignment, block
  * combination at even and odd offsets (RFC 1071 §2(B)), the pseudo-header,
- * and RFC 1624 eqn. 3 updates against recomputation. Randomised cases use a
+ * RFC 1624 eqn. 3 updates against recomputation, and the block-sum cache
+ * against direct sums (any range, bytes read once). Randomised cases use a
  * fixed seed so a failure replays.
  */
 #include <stdarg.h>
@@ -217,6 +218,84 @@ static void test_update_ipv4_ttl(void **state)
 	assert_int_equal(usn_csum_fold(usn_csum_partial(h, sizeof(h), 0)), 0xffff);
 }
 
+/* The block-sum cache gives, for any range of the cached memory, the sum a
+ * direct pass gives: odd and even starts, ranges inside one block, across
+ * chunks, ending in the short last block, the whole memory. */
+static void test_cache_matches_direct(void **state)
+{
+	(void)state;
+	static uint8_t mem[3 * USN_CSUM_CACHE_CHUNK + 77];
+	struct rng r = {0x5eed5eedULL};
+	rng_fill(&r, mem, sizeof(mem));
+	struct usn_csum_cache *c = usn_csum_cache_new(mem, sizeof(mem));
+	assert_non_null(c);
+	for (int i = 0; i < 20000; i++) {
+		size_t off = rng_next(&r) % (sizeof(mem) + 1);
+		size_t len = rng_next(&r) % (sizeof(mem) - off + 1);
+		if (i % 4 == 0)
+			len = len % 2000; /* segment-sized */
+		size_t rd = 99, cached = 99;
+		uint32_t s = usn_csum_cache_sum(c, mem + off, len, &rd, &cached);
+		assert_int_equal(usn_csum_fold(s), ref_sum(mem + off, len));
+		assert_true(cached <= len);
+	}
+	size_t rd, cached;
+	assert_int_equal(usn_csum_fold(usn_csum_cache_sum(c, mem, sizeof(mem), &rd, &cached)),
+			 ref_sum(mem, sizeof(mem)));
+	assert_int_equal(cached, sizeof(mem)); /* whole blocks, the short last one included */
+	assert_int_equal(rd, 0);               /* every chunk was filled above */
+	usn_csum_cache_free(c);
+}
+
+/* Chunks are summed once, on first use; later ranges read only their
+ * ragged ends (less than a block at each). */
+static void test_cache_reads_once(void **state)
+{
+	(void)state;
+	static uint8_t mem[4 * USN_CSUM_CACHE_CHUNK];
+	struct rng r = {77};
+	rng_fill(&r, mem, sizeof(mem));
+	struct usn_csum_cache *c = usn_csum_cache_new(mem, sizeof(mem));
+	assert_non_null(c);
+	size_t rd, cached;
+	/* 1448 bytes at offset 1001: head 23 bytes, tail 1001 + 1448 = 2449,
+	 * 2449 - 2432 = 17 bytes; the first chunk is summed now. */
+	uint32_t s = usn_csum_cache_sum(c, mem + 1001, 1448, &rd, &cached);
+	assert_int_equal(usn_csum_fold(s), ref_sum(mem + 1001, 1448));
+	assert_int_equal(cached, 1448 - 23 - 17);
+	assert_int_equal(rd, 23 + 17 + USN_CSUM_CACHE_CHUNK);
+	s = usn_csum_cache_sum(c, mem + 1001, 1448, &rd, &cached);
+	assert_int_equal(usn_csum_fold(s), ref_sum(mem + 1001, 1448));
+	assert_int_equal(rd, 23 + 17);
+	/* too short to hold a whole block: read directly */
+	s = usn_csum_cache_sum(c, mem + 3, 60, &rd, &cached);
+	assert_int_equal(usn_csum_fold(s), ref_sum(mem + 3, 60));
+	assert_int_equal(rd, 60);
+	assert_int_equal(cached, 0);
+	/* a range outside the cached memory is summed directly */
+	static uint8_t other[100];
+	rng_fill(&r, other, sizeof(other));
+	s = usn_csum_cache_sum(c, other, sizeof(other), &rd, &cached);
+	assert_int_equal(usn_csum_fold(s), ref_sum(other, sizeof(other)));
+	assert_int_equal(cached, 0);
+	assert_int_equal(usn_csum_fold(usn_csum_cache_sum(NULL, mem, 64, NULL, NULL)), ref_sum(mem, 64));
+	usn_csum_cache_free(c);
+	/* a range running past the end of the cached memory: summed directly */
+	c = usn_csum_cache_new(mem, sizeof(mem) - 200);
+	assert_non_null(c);
+	s = usn_csum_cache_sum(c, mem + sizeof(mem) - 300, 200, &rd, &cached);
+	assert_int_equal(usn_csum_fold(s), ref_sum(mem + sizeof(mem) - 300, 200));
+	assert_int_equal(cached, 0);
+	assert_int_equal(rd, 200);
+	usn_csum_cache_free(c);
+	usn_csum_cache_free(NULL);
+	/* empty memory */
+	c = usn_csum_cache_new(mem, 0);
+	assert_non_null(c);
+	assert_int_equal(usn_csum_fold(usn_csum_cache_sum(c, mem, 0, &rd, &cached)), 0);
+	usn_csum_cache_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,6 +310,8 @@ int main(void)
 		cmocka_unit_test(test_update_rfc1624_example),
 		cmocka_unit_test(test_update_equals_recompute),
 		cmocka_unit_test(test_update_ipv4_ttl),
+		cmocka_unit_test(test_cache_matches_direct),
+		cmocka_unit_test(test_cache_reads_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
