@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "../common.h"
+#include "alog.h"
 #include "cache.h"
 #include "http.h"
 
@@ -95,10 +96,9 @@ struct server {
 	struct hconn *conns;
 	unsigned nconns, max_conns;
 	unsigned npaused;
-	FILE *log;
-	char *logbuf;
-	size_t loglen, logcap;
-	uint64_t last_log_flush;
+	struct alog *log;
+	time_t log_sec;       /* the second log_when was formatted for */
+	char log_when[40];
 	char date[32];
 	time_t date_t;
 	/* counters */
@@ -147,38 +147,30 @@ static const char *reason(int status)
 	}
 }
 
-/* ---- access log: combined format, buffered, written from the loop ---- */
-
-static void log_flush(struct server *sv)
-{
-	if (!sv->log || sv->loglen == 0)
-		return;
-	fwrite(sv->logbuf, 1, sv->loglen, sv->log);
-	fflush(sv->log);
-	sv->loglen = 0;
-}
+/* ---- access log: combined format, written by alog.c's thread ---- */
 
 static void log_request(struct server *sv, struct hconn *c)
 {
 	if (!sv->log)
 		return;
-	char when[64];
 	time_t t = time(NULL);
-	struct tm tm;
-	localtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%d/%b/%Y:%H:%M:%S %z", &tm);
+	if (t != sv->log_sec) {
+		struct tm tm;
+		localtime_r(&t, &tm);
+		strftime(sv->log_when, sizeof(sv->log_when), "%d/%b/%Y:%H:%M:%S %z", &tm);
+		sv->log_sec = t;
+	}
 	char line[1024];
-	int n = snprintf(line, sizeof(line), "%s - - [%s] \"%s\" %d %llu \"%s\" \"%s\"\n", c->peer, when,
+	int n = snprintf(line, sizeof(line), "%s - - [%s] \"%s\" %d %llu \"%s\" \"%s\"\n", c->peer, sv->log_when,
 			 c->reqline, c->status, (unsigned long long)c->body_bytes, c->referer[0] ? c->referer : "-",
 			 c->agent[0] ? c->agent : "-");
 	if (n <= 0)
 		return;
-	if ((size_t)n > sizeof(line) - 1)
+	if ((size_t)n > sizeof(line) - 1) {
 		n = sizeof(line) - 1;
-	if (sv->loglen + (size_t)n > sv->logcap)
-		log_flush(sv);
-	memcpy(sv->logbuf + sv->loglen, line, (size_t)n);
-	sv->loglen += (size_t)n;
+		line[n - 1] = '\n';
+	}
+	alog_line(sv->log, line, (size_t)n);
 }
 
 /* Copies a field for the log, replacing quotes and control bytes. */
@@ -754,6 +746,12 @@ static void print_stats(struct server *sv)
 	       (unsigned long long)sv->conns_total, (unsigned long long)sv->conns_refused,
 	       (unsigned long long)sv->timeouts, (unsigned long long)fs->hits, (unsigned long long)fs->misses,
 	       (unsigned long long)fs->revalidations, (unsigned long long)fs->evictions);
+	if (sv->log) {
+		struct alog_stats ls = alog_stats(sv->log);
+		printf("usnet-httpd: access log lines %llu dropped %llu; bytes written %llu; write errors %llu\n",
+		       (unsigned long long)ls.lines, (unsigned long long)ls.lines_dropped,
+		       (unsigned long long)ls.bytes_written, (unsigned long long)ls.write_errors);
+	}
 	usn_stack_print_counters(sv->s, stdout, 0);
 	fflush(stdout);
 }
@@ -763,7 +761,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: usnet-httpd [device options] --root DIR [--port 80] [--access-log FILE]\n"
 		"A static web server on usnet: serves DIR over HTTP/1.1 and 1.0.\n"
-		"SIGUSR1 prints counters, SIGHUP empties the file cache, SIGINT/SIGTERM stop it.\n\n%s"
+		"SIGUSR1 prints counters, SIGHUP empties the file cache and reopens the access log,\n"
+		"SIGINT/SIGTERM stop it.\n\n%s"
 		"  --root DIR          the document root (required)\n"
 		"  --port N            TCP port (default 80)\n"
 		"  --access-log FILE   combined log format, off by default\n"
@@ -848,13 +847,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (logpath) {
-		sv.log = fopen(logpath, "ae");
+		sv.log = alog_open(logpath);
 		if (!sv.log) {
 			fprintf(stderr, "usnet-httpd: --access-log %s: %s\n", logpath, strerror(errno));
 			return 2;
 		}
-		sv.logcap = 64 * 1024;
-		sv.logbuf = malloc(sv.logcap);
 	}
 	sv.mime = http_mime_load("/etc/mime.types");
 	sv.cache = fcache_new(sv.root_fd, sv.mime, 4096);
@@ -898,6 +895,8 @@ int main(int argc, char **argv)
 		if (want_reload) {
 			want_reload = 0;
 			fcache_flush(sv.cache);
+			if (sv.log)
+				alog_reopen(sv.log); /* after log rotation */
 		}
 		/* Paused pipelines need the loop to come back at once. */
 		int n = usn_stack_poll(sv.s, sv.npaused ? 0 : 1000);
@@ -925,16 +924,14 @@ int main(int argc, char **argv)
 		if (now - last_sweep >= 1000) {
 			last_sweep = now;
 			sweep(&sv, now);
-			log_flush(&sv);
+			if (sv.log)
+				alog_flush(sv.log);
 		}
 	}
 	print_stats(&sv);
 	while (sv.conns)
 		conn_free(&sv, sv.conns, false);
-	log_flush(&sv);
-	if (sv.log)
-		fclose(sv.log);
-	free(sv.logbuf);
+	alog_close(sv.log);
 	usn_stack_destroy(sv.s);
 	fcache_free(sv.cache);
 	http_mime_free(sv.mime);
