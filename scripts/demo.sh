@@ -22,8 +22,8 @@ say "installing build dependencies (apt-get)"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >/dev/null
 apt-get install -y -qq --no-install-recommends \
-	meson ninja-build gcc pkg-config libpcap-dev libsodium-dev libcmocka-dev \
-	iproute2 iputils-ping socat curl media-types >/dev/null
+	meson ninja-build gcc pkg-config libpcap-dev libsodium-dev libldns-dev libcmocka-dev \
+	iproute2 iputils-ping socat curl media-types bind9-dnsutils >/dev/null
 
 say "building (meson + ninja) into build/"
 [ -f build/build.ninja ] || meson setup build >/dev/null
@@ -90,4 +90,16 @@ ip netns exec "$NS" curl -sS -i http://10.77.0.2/
 ip netns exec "$NS" curl -sS -o /dev/null -w "GET /style.css: %{http_code}, %{size_download} bytes\n" http://10.77.0.2/style.css
 kill "$ECHO_PID" && wait "$ECHO_PID" 2>/dev/null
 ECHO_PID=""
-say "done: usnet answered ping, UDP, TCP and HTTP from the kernel"
+
+say "usnet-dnsd serving examples/zones/example.com.zone; dig from the kernel side"
+ip netns exec "$NS" ./build/apps/dnsd/usnet-dnsd --dev tap:usnt0 --addr 10.77.0.2/24 \
+	--zone examples/zones/example.com.zone >"$LOG" 2>&1 &
+ECHO_PID=$!
+for _ in $(seq 50); do grep -q ready "$LOG" && break; sleep 0.1; done
+cat "$LOG"
+ip netns exec "$NS" dig +norec @10.77.0.2 www.example.com A
+ip netns exec "$NS" dig +norec +tcp +short @10.77.0.2 nas.lab.example.com A
+ip netns exec "$NS" dig +norec +short @10.77.0.2 anyone.users.example.com AAAA
+kill "$ECHO_PID" && wait "$ECHO_PID" 2>/dev/null
+ECHO_PID=""
+say "done: usnet answered ping, UDP, TCP, HTTP and DNS from the kernel"

@@ -10,12 +10,14 @@ set -euo pipefail
 pkgs=(
 	# build
 	meson ninja-build gcc clang libclang-rt-14-dev llvm pkg-config
-	libcmocka-dev libpcap-dev libsodium-dev
+	libcmocka-dev libpcap-dev libsodium-dev libldns-dev
 	# interop tests: namespaces, TAP, clients, packet crafting, captures
 	iproute2 iputils-ping socat python3 python3-scapy tcpdump nftables
 	procps coreutils util-linux
 	# usnet-httpd interop: HTTP clients, load generators, a reference server
 	curl wget apache2-utils wrk nginx
+	# usnet-dnsd interop: DNS clients and the reference server
+	bind9-dnsutils knot-dnsutils nsd
 )
 
 log=${USNET_DEPS_LOG:-/tmp/usnet-install-test-deps.log}
@@ -38,7 +40,19 @@ fi
 
 echo "install-test-deps: installing ${missing[*]} (log: $log)"
 export DEBIAN_FRONTEND=noninteractive
-if ! { apt-get update && apt-get install -y --no-install-recommends "${pkgs[@]}"; } >"$log" 2>&1 </dev/null; then
+# nginx and nsd are references the tests start themselves in their own
+# namespaces: their packages must not start system-wide daemons (on port 80
+# and 53 of the host). policy-rc.d exit 101 = "not allowed" (Debian policy
+# §9.3.3), only for the time of the install.
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && own_policy=1
+fi
+rc=0
+{ apt-get update && apt-get install -y --no-install-recommends "${pkgs[@]}"; } >"$log" 2>&1 </dev/null || rc=$?
+[ "$own_policy" = 1 ] && rm -f "$policy"
+if [ "$rc" -ne 0 ]; then
 	echo "install-test-deps: apt-get failed; last lines of $log:" >&2
 	tail -n 30 "$log" >&2
 	exit 1

@@ -47,6 +47,7 @@
 #include <string.h>
 
 #define MAX_CHAIN 12 /* CNAMEs followed in one answer */
+#define NO_ORIGIN "no-origin.usnet.invalid." /* RFC 6761 §6.4: never a real name */
 
 /* ---- names ---- */
 
@@ -242,6 +243,10 @@ static int add_rr(struct loader *L, const ldns_rr *rr, const char *file, int lin
 	if (olen > DNS_MAX_NAME)
 		return fail(L, file, line, "owner name too long");
 	name_lower(name, ldns_rdf_data(owner), olen);
+	static const uint8_t no_origin[] = "\011no-origin\005usnet\007invalid";
+	if (name_under(name, olen, no_origin, sizeof(no_origin)))
+		return fail(L, file, line,
+			    "a relative name before any $ORIGIN: name the zone with --zone NAME=FILE or add $ORIGIN");
 	uint16_t type = (uint16_t)ldns_rr_get_type(rr);
 	if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN)
 		return fail(L, file, line, "class %d: only IN is served", (int)ldns_rr_get_class(rr));
@@ -376,6 +381,10 @@ static int do_include(struct loader *L, FILE *fp, long at, const char *path, int
 	}
 	if (L->depth >= 8)
 		return fail(L, path, line, "$INCLUDE nested too deep");
+	FILE *probe = fopen(full, "r");
+	if (!probe)
+		return fail(L, path, line, "$INCLUDE %s: %s", full, strerror(errno));
+	fclose(probe);
 	/* The included file starts with the given origin (or the current
 	 * one) and leaves the including file's origin as it was. */
 	ldns_rdf *sub = NULL;
@@ -412,7 +421,7 @@ static int load_file(struct loader *L, const char *path, ldns_rdf **origin, uint
 		ldns_rr *rr = NULL;
 		ldns_status st = ldns_rr_new_frm_fp_l(&rr, fp, ttl, origin, &prev, &line);
 		if (st == LDNS_STATUS_OK) {
-			rc = add_rr(L, rr, path, line);
+			rc = add_rr(L, rr, path, at_line);
 			if (!L->ttl_seen)
 				*ttl = ldns_rr_ttl(rr); /* the last TTL stated */
 			ldns_rr_free(rr);
@@ -429,7 +438,7 @@ static int load_file(struct loader *L, const char *path, ldns_rdf **origin, uint
 		} else {
 			if (feof(fp) && st == LDNS_STATUS_SYNTAX_ERR)
 				break; /* end of file (ldns reports it so) */
-			rc = fail(L, path, line, "%s", ldns_get_errorstr_by_id(st));
+			rc = fail(L, path, at_line, "%s", ldns_get_errorstr_by_id(st));
 			break;
 		}
 		if (feof(fp))
@@ -464,6 +473,14 @@ int dns_db_load(struct dns_db *db, const char *path, const char *origin, char *e
 	ldns_rdf *org = NULL;
 	if (origin && ldns_str2rdf_dname(&org, origin) != LDNS_STATUS_OK) {
 		snprintf(err, errlen, "%s: bad zone name %s", path, origin);
+		free(z->file);
+		free(z);
+		return -1;
+	}
+	/* Without a name for the zone, relative names before any $ORIGIN end
+	 * up under this name, which add_rr() refuses with a hint. */
+	if (!org && ldns_str2rdf_dname(&org, NO_ORIGIN) != LDNS_STATUS_OK) {
+		snprintf(err, errlen, "%s: out of memory", path);
 		free(z->file);
 		free(z);
 		return -1;
