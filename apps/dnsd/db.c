@@ -675,7 +675,8 @@ static struct dns_canned *mb_finish(struct mb *m, struct dns_db *db, enum canned
 	c->mode = (uint8_t)mode;
 	memcpy(c->ptrs, m->ptrs, m->nptrs * sizeof(*c->ptrs));
 	c->nptrs = (uint16_t)m->nptrs;
-	memcpy(c->cuts, cuts, ncuts * sizeof(*cuts));
+	if (ncuts)
+		memcpy(c->cuts, cuts, ncuts * sizeof(*cuts));
 	c->ncuts = (uint16_t)ncuts;
 	db->canned_bytes += sizeof(*c) + m->len + m->nptrs * 2 + ncuts * sizeof(*cuts);
 	return c;
