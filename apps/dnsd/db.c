@@ -212,10 +212,15 @@ static int rdata_of(const ldns_rr *rr, struct dns_rr *out)
 		const ldns_rdf *f = ldns_rr_rdf(rr, i);
 		if (ldns_rdf_get_type(f) == LDNS_RDF_TYPE_DNAME && out->nnames < 4)
 			out->name_off[out->nnames++] = (uint16_t)ldns_buffer_position(b);
+		size_t at = ldns_buffer_position(b);
 		if (ldns_rdf2buffer_wire(b, f) != LDNS_STATUS_OK) {
 			ldns_buffer_free(b);
 			return -1;
 		}
+		/* Names in data are kept in lower case, as NSD serves them
+		 * (case-insensitive by RFC 4343 anyway). */
+		if (ldns_rdf_get_type(f) == LDNS_RDF_TYPE_DNAME)
+			name_lower(ldns_buffer_at(b, at), ldns_buffer_at(b, at), ldns_buffer_position(b) - at);
 	}
 	size_t n = ldns_buffer_position(b);
 	if (n > 65535) {
@@ -299,6 +304,7 @@ static int add_rr(struct loader *L, const ldns_rr *rr, const char *file, int lin
 	if (type == DNS_T_CNAME && n == z->apex)
 		return fail(L, file, line, "CNAME at the zone's apex");
 	struct dns_rr r;
+	r.ttl = ldns_rr_ttl(rr);
 	if (rdata_of(rr, &r) < 0)
 		return fail(L, file, line, "cannot convert the record's data");
 	struct dns_rrset *set = node_set(n, type);
@@ -324,10 +330,9 @@ static int add_rr(struct loader *L, const ldns_rr *rr, const char *file, int lin
 				free(r.rdata); /* RFC 2181 §5: a set has no duplicates */
 				return 0;
 			}
-		/* RFC 2181 §5.2: one TTL per RRset; the lowest is kept,
-		 * as the safe choice for caches. */
-		if (ldns_rr_ttl(rr) < set->ttl)
-			set->ttl = ldns_rr_ttl(rr);
+		/* DEVIATION(RFC 2181 §5.2): records of one set with other
+		 * TTLs keep them, as NSD serves them; a client takes the
+		 * lowest (ibid.). */
 	}
 	if (set->count >= 65535) {
 		free(r.rdata);
@@ -619,6 +624,8 @@ static bool type_compresses(uint16_t t)
 }
 
 /* owner NULL: the query name (a pointer to offset 12). */
+#define OWN_TTL UINT32_MAX /* each record's own TTL */
+
 static void mb_rrset(struct mb *m, int sec, const uint8_t *owner, const struct dns_rrset *set, uint32_t ttl)
 {
 	bool comp = type_compresses(set->type);
@@ -631,7 +638,7 @@ static void mb_rrset(struct mb *m, int sec, const uint8_t *owner, const struct d
 		uint8_t f[10];
 		dns_put16(f, set->type);
 		dns_put16(f + 2, DNS_C_IN);
-		dns_put32(f + 4, ttl);
+		dns_put32(f + 4, ttl == OWN_TTL ? r->ttl : ttl);
 		size_t rdlen_at = m->len + 8;
 		mb_put(m, f, 10);
 		size_t start = m->len;
@@ -752,7 +759,7 @@ static void add_addresses(struct dns_db *db, struct mb *m, const struct dns_zone
 			const struct dns_rrset *set = node_set(n, types[k]);
 			if (!set)
 				continue;
-			mb_rrset(m, SEC_AR, t->name[i], set, set->ttl);
+			mb_rrset(m, SEC_AR, t->name[i], set, OWN_TTL);
 			if (cut && name_under(lc, len, cut->name, cut->name_len))
 				*min_len = m->len; /* in-bailiwick glue must fit */
 			if (*ncuts < 512) {
@@ -878,7 +885,7 @@ static struct dns_canned *compile_answer(struct dns_db *db, struct mb *m, struct
 	mb_start(m, n->name, DNS_QR | DNS_AA | (uint16_t)rcode, wild);
 	for (uint32_t i = 0; i < nchain; i++) {
 		const struct dns_rrset *cn = node_set(chain[i], DNS_T_CNAME);
-		mb_rrset(m, SEC_AN, chain_names[i], cn, cn->ttl);
+		mb_rrset(m, SEC_AN, chain_names[i], cn, OWN_TTL);
 		uint8_t lc[DNS_MAX_NAME];
 		size_t l = chain_names[i] ? dns_name_len(chain_names[i]) : 0;
 		if (chain_names[i])
@@ -889,7 +896,7 @@ static struct dns_canned *compile_answer(struct dns_db *db, struct mb *m, struct
 		}
 	}
 	if (final) {
-		mb_rrset(m, SEC_AN, cur_name, final, final->ttl);
+		mb_rrset(m, SEC_AN, cur_name, final, OWN_TTL);
 		targets_add_set(&t, final);
 		if (seen.n < MAX_CHAIN + 2) {
 			seen.name[seen.n] = cur_name ? cur_name : n->name;
@@ -897,7 +904,7 @@ static struct dns_canned *compile_answer(struct dns_db *db, struct mb *m, struct
 		}
 	}
 	if (authority_ns) {
-		mb_rrset(m, SEC_NS, z->apex->name, z->ns, z->ns->ttl);
+		mb_rrset(m, SEC_NS, z->apex->name, z->ns, OWN_TTL);
 		targets_add_set(&t, z->ns);
 	}
 	if (authority_soa)
@@ -914,7 +921,7 @@ static struct dns_canned *compile_any(struct dns_db *db, struct mb *m, struct dn
 		return compile_answer(db, m, n, 0);
 	bool wild = (n->flags & NODE_WILD) != 0;
 	mb_start(m, n->name, DNS_QR | DNS_AA, wild);
-	mb_rrset(m, SEC_AN, NULL, &n->sets[0], n->sets[0].ttl);
+	mb_rrset(m, SEC_AN, NULL, &n->sets[0], OWN_TTL);
 	return mb_finish(m, db, wild ? CANNED_WILD : CANNED_EXACT, m->len, NULL, 0);
 }
 
@@ -926,7 +933,7 @@ static struct dns_canned *compile_referral(struct dns_db *db, struct mb *m, stru
 	struct seen seen = {.n = 0};
 	struct targets t = {.n = 0};
 	mb_start(m, cut->name, DNS_QR, false);
-	mb_rrset(m, SEC_NS, NULL, ns, ns->ttl);
+	mb_rrset(m, SEC_NS, NULL, ns, OWN_TTL);
 	targets_add_set(&t, ns);
 	size_t min_len = m->len;
 	add_addresses(db, m, cut->zone, &t, &seen, cut, &min_len, cuts, &ncuts);

@@ -52,6 +52,7 @@ struct dns_canned {
 /* One record's RDATA, uncompressed, with where the names in it start (for
  * compression on output and additional-section processing). */
 struct dns_rr {
+	uint32_t ttl; /* as the zone gives it, even if it differs in a set (as NSD) */
 	uint8_t *rdata;
 	uint16_t rdlen;
 	uint8_t nnames;
