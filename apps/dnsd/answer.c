@@ -46,16 +46,16 @@ static size_t put_opt(uint8_t *p, uint8_t ext_rcode, uint16_t flags, int ede)
 #define OPT_MAX 17
 
 /* A response with no records: the header, the question if with_q, the OPT
- * if the query had one. */
-static size_t bare(const struct dns_query *q, bool with_q, int rcode, uint16_t extra_flags, int ede, uint8_t *out,
-		   size_t cap, struct dns_result *res)
+ * if the query had one (and with_q or with_opt). */
+static size_t bare2(const struct dns_query *q, bool with_q, bool with_opt, int rcode, uint16_t extra_flags, int ede,
+		    uint8_t *out, size_t cap, struct dns_result *res)
 {
 	size_t need = DNS_HDR_LEN + (with_q ? q->question_len : 0) + OPT_MAX;
 	if (cap < need)
 		return 0;
 	memset(out, 0, DNS_HDR_LEN);
 	dns_put16(out, q->id);
-	uint16_t f = DNS_QR | (uint16_t)(q->opcode << 11) | (q->flags & (DNS_RD | DNS_CD)) | extra_flags |
+	uint16_t f = DNS_QR | (uint16_t)(q->opcode << 11) | (q->flags & DNS_RD) | extra_flags |
 		     (uint16_t)(rcode & 0xf);
 	dns_put16(out + 2, f);
 	size_t len = DNS_HDR_LEN;
@@ -64,7 +64,7 @@ static size_t bare(const struct dns_query *q, bool with_q, int rcode, uint16_t e
 		memcpy(out + len, q->question, q->question_len);
 		len += q->question_len;
 	}
-	if (with_q && q->edns) {
+	if ((with_q || with_opt) && q->edns) {
 		dns_put16(out + 10, 1);
 		len += put_opt(out + len, (uint8_t)(rcode >> 4), q->edns_flags & DNS_EDNS_DO, ede);
 	}
@@ -73,7 +73,15 @@ static size_t bare(const struct dns_query *q, bool with_q, int rcode, uint16_t e
 	return len;
 }
 
-/* Copies canned response c with the client's question, cut to fit limit. */
+static size_t bare(const struct dns_query *q, bool with_q, int rcode, uint16_t extra_flags, int ede, uint8_t *out,
+		   size_t cap, struct dns_result *res)
+{
+	return bare2(q, with_q, with_q, rcode, extra_flags, ede, out, cap, res);
+}
+
+/* Copies canned response c with the client's question, cut to fit limit.
+ * For QCLASS ANY an authoritative answer keeps its answer section only and
+ * loses AA (the data is IN, not every class), as NSD answers. */
 static size_t emit(const struct dns_query *q, const struct dns_canned *c, size_t limit, uint8_t *out, size_t cap,
 		   struct dns_result *res)
 {
@@ -82,9 +90,17 @@ static size_t emit(const struct dns_query *q, const struct dns_canned *c, size_t
 	size_t body_at = DNS_HDR_LEN + c->qname_len + 4; /* in the canned message */
 	size_t len = c->len;
 	uint16_t arcount = dns_get16(c->wire + 10);
+	uint16_t nscount = dns_get16(c->wire + 8);
+	uint16_t f = dns_get16(c->wire + 2);
 	if (limit > cap)
 		limit = cap;
-	if (len + delta + opt > limit) {
+	if (q->qclass == DNS_C_ANY && (f & DNS_AA)) {
+		f &= (uint16_t)~DNS_AA;
+		len = c->an_end;
+		nscount = arcount = 0;
+		if (len + delta + opt > limit)
+			return bare(q, true, DNS_RCODE(f), DNS_TC, -1, out, cap, res);
+	} else if (len + delta + opt > limit) {
 		/* Leave out additional RRsets from the end (RFC 2181 §9);
 		 * below min_len, required data would go: TC. */
 		if ((size_t)c->min_len + delta + opt > limit)
@@ -104,8 +120,12 @@ static size_t emit(const struct dns_query *q, const struct dns_canned *c, size_t
 	}
 	memcpy(out, c->wire, DNS_HDR_LEN);
 	dns_put16(out, q->id);
-	uint16_t f = dns_get16(c->wire + 2) | (q->flags & (DNS_RD | DNS_CD));
+	/* Only RD is copied: no DNSSEC here, so CD and AD are not ours to
+	 * echo (RFC 4035 §3.1.6 binds security-aware servers; NSD clears
+	 * CD too). */
+	f |= q->flags & DNS_RD;
 	dns_put16(out + 2, f);
+	dns_put16(out + 8, nscount);
 	memcpy(out + DNS_HDR_LEN, q->question, q->question_len);
 	memcpy(out + DNS_HDR_LEN + q->question_len, c->wire + body_at, len - body_at);
 	if (delta) {
@@ -136,11 +156,14 @@ static size_t chaos(const struct dns_db *db, const struct dns_query *q, size_t l
 {
 	static const uint8_t vb[] = "\7version\4bind";
 	static const uint8_t vs[] = "\7version\6server";
-	bool match = (q->qname_len == sizeof(vb) && memcmp(q->qname_lc, vb, sizeof(vb)) == 0) ||
-		     (q->qname_len == sizeof(vs) && memcmp(q->qname_lc, vs, sizeof(vs)) == 0);
-	if (!match || (q->qtype != DNS_T_TXT && q->qtype != DNS_T_ANY))
+	static const uint8_t hb[] = "\10hostname\4bind";
+	static const uint8_t is[] = "\2id\6server";
+#define IS(n) (q->qname_len == sizeof(n) && memcmp(q->qname_lc, n, sizeof(n)) == 0)
+	const char *text = IS(vb) || IS(vs) ? db->version : IS(hb) || IS(is) ? db->identity : NULL;
+#undef IS
+	if (!text || (q->qtype != DNS_T_TXT && q->qtype != DNS_T_ANY))
 		return bare(q, true, DNS_R_REFUSED, 0, EDE_NOT_SUPPORTED, out, cap, res);
-	size_t vl = strnlen(db->version, 255);
+	size_t vl = strnlen(text, 255);
 	size_t need = DNS_HDR_LEN + q->question_len + 2 + 10 + 1 + vl + OPT_MAX;
 	if (need > cap || need > limit)
 		return bare(q, true, DNS_R_NOERROR, DNS_TC, -1, out, cap, res);
@@ -155,7 +178,7 @@ static size_t chaos(const struct dns_db *db, const struct dns_query *q, size_t l
 	dns_put32(p + 6, 0);
 	dns_put16(p + 10, (uint16_t)(vl + 1));
 	p[12] = (uint8_t)vl;
-	memcpy(p + 13, db->version, vl);
+	memcpy(p + 13, text, vl);
 	len += 13 + vl;
 	dns_put16(out + 6, 1);
 	if (q->edns)
@@ -177,9 +200,11 @@ size_t dns_answer(const struct dns_db *db, const uint8_t *pkt, size_t len, size_
 		return bare(&q, false, DNS_R_FORMERR, 0, -1, out, cap, res);
 	case DNS_PARSE_NOTQUERY:
 		/* NOTIFY is known but accepted from no one, as NSD does
-		 * without allow-notify; the rest is not implemented. */
-		return bare(&q, false, q.opcode == DNS_OP_NOTIFY ? DNS_R_REFUSED : DNS_R_NOTIMP, 0, -1, out, cap,
-			    res);
+		 * without allow-notify (and with AA, as NSD); the rest is not
+		 * implemented. */
+		if (q.opcode == DNS_OP_NOTIFY)
+			return bare(&q, false, DNS_R_REFUSED, DNS_AA, -1, out, cap, res);
+		return bare(&q, false, DNS_R_NOTIMP, 0, -1, out, cap, res);
 	case DNS_PARSE_OK:
 		break;
 	}
@@ -193,12 +218,15 @@ size_t dns_answer(const struct dns_db *db, const uint8_t *pkt, size_t len, size_
 		return bare(&q, true, DNS_R_BADVERS, 0, -1, out, cap, res); /* RFC 6891 §6.1.3 */
 	if (q.qclass == DNS_C_CH)
 		return chaos(db, &q, limit, out, cap, res);
-	if (q.qclass != DNS_C_IN)
-		return bare(&q, true, DNS_R_REFUSED, 0, EDE_NOT_SUPPORTED, out, cap, res);
-	if (q.qtype == DNS_T_AXFR || q.qtype == DNS_T_IXFR)
-		return bare(&q, true, DNS_R_REFUSED, 0, -1, out, cap, res); /* no zone transfers */
-	if (q.qtype == DNS_T_MAILA || q.qtype == DNS_T_MAILB || q.qtype == DNS_T_TSIG || q.qtype == DNS_T_TKEY)
+	if (q.qclass != DNS_C_IN && q.qclass != DNS_C_ANY)
+		return bare2(&q, false, true, DNS_R_REFUSED, 0, EDE_NOT_SUPPORTED, out, cap, res);
+	/* DEVIATION: no zone transfers. AXFR over UDP is not a thing
+	 * (RFC 5936 §4.2: TCP only): NOTIMP; otherwise REFUSED, as NSD
+	 * without provide-xfr. */
+	if (q.qtype == DNS_T_AXFR && udp_limit)
 		return bare(&q, true, DNS_R_NOTIMP, 0, -1, out, cap, res);
+	if (q.qtype == DNS_T_AXFR || q.qtype == DNS_T_IXFR)
+		return bare(&q, true, DNS_R_REFUSED, 0, -1, out, cap, res);
 
 	/* The zone: the deepest apex among the name's suffixes; for DS at an
 	 * apex, the parent's (RFC 4035 §3.1.4.1) when it is loaded. */

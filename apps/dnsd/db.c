@@ -523,6 +523,7 @@ struct mb {
 	uint32_t nptrs;
 	bool wild; /* offset 12 is "*.P": never a compression target */
 	uint16_t qname_len;
+	size_t an_end; /* where the answer section ends (0: not yet) */
 };
 
 enum { SEC_AN, SEC_NS, SEC_AR };
@@ -596,6 +597,7 @@ static void mb_start(struct mb *m, const uint8_t *qname, uint16_t flags, bool wi
 	m->ndict = m->nptrs = 0;
 	memset(m->counts, 0, sizeof(m->counts));
 	m->wild = wild;
+	m->an_end = 0;
 	uint8_t h[DNS_HDR_LEN] = {0};
 	dns_put16(h + 2, flags);
 	dns_put16(h + 4, 1);
@@ -629,6 +631,8 @@ static bool type_compresses(uint16_t t)
 static void mb_rrset(struct mb *m, int sec, const uint8_t *owner, const struct dns_rrset *set, uint32_t ttl)
 {
 	bool comp = type_compresses(set->type);
+	if (sec != SEC_AN && !m->an_end)
+		m->an_end = m->len;
 	for (uint32_t i = 0; i < set->count; i++) {
 		const struct dns_rr *r = &set->rr[i];
 		if (owner)
@@ -679,6 +683,7 @@ static struct dns_canned *mb_finish(struct mb *m, struct dns_db *db, enum canned
 	c->len = (uint16_t)m->len;
 	c->qname_len = m->qname_len;
 	c->min_len = (uint16_t)min_len;
+	c->an_end = (uint16_t)(m->an_end ? m->an_end : m->len);
 	c->mode = (uint8_t)mode;
 	memcpy(c->ptrs, m->ptrs, m->nptrs * sizeof(*c->ptrs));
 	c->nptrs = (uint16_t)m->nptrs;
@@ -699,9 +704,12 @@ static void canned_free(struct dns_canned *c)
 	free(c);
 }
 
-/* The name of each target to give addresses for, collected in order. */
+/* The name of each target to give addresses for, collected in order, and
+ * whether glue (data at or below a delegation) may answer for it: for NS
+ * targets only, as NSD does (MX and SRV targets get authoritative data). */
 struct targets {
 	const uint8_t *name[256];
+	bool glue[256];
 	uint32_t n;
 };
 
@@ -719,8 +727,10 @@ static void targets_add_set(struct targets *t, const struct dns_rrset *set)
 		bool dup = false;
 		for (uint32_t k = 0; k < t->n && !dup; k++)
 			dup = dns_name_eq(t->name[k], nm);
-		if (!dup)
+		if (!dup) {
+			t->glue[t->n] = set->type == DNS_T_NS;
 			t->name[t->n++] = nm;
+		}
 	}
 }
 
@@ -739,10 +749,17 @@ static bool seen_has(const struct seen *s, const uint8_t *lc, uint16_t type)
 	return false;
 }
 
-/* The additional section: A then AAAA of each target found in zone z (at
- * or below delegations too: glue); returns false if glue under `cut` (when
- * not NULL) could not be written, which makes it required. Records each
- * RRset end as a cut point. */
+static void seen_add(struct seen *s, const uint8_t *name, uint16_t type)
+{
+	if (s->n < MAX_CHAIN + 2) {
+		s->name[s->n] = name;
+		s->type[s->n++] = type;
+	}
+}
+
+/* The additional section: A then AAAA of each target found in zone z;
+ * glue under `cut` (when not NULL) is required (min_len moves past it,
+ * RFC 9471). Records each RRset end as a cut point. */
 static void add_addresses(struct dns_db *db, struct mb *m, const struct dns_zone *z, const struct targets *t,
 			  const struct seen *seen, const struct dns_node *cut, size_t *min_len,
 			  struct dns_cut *cuts, uint32_t *ncuts)
@@ -755,6 +772,8 @@ static void add_addresses(struct dns_db *db, struct mb *m, const struct dns_zone
 			name_lower(lc, t->name[i], len);
 			struct dns_node *n = dns_db_find(db, z, lc, len);
 			if (!n || seen_has(seen, lc, types[k]))
+				continue;
+			if ((n->flags & (NODE_OCCLUDED | NODE_CUT)) && !t->glue[i])
 				continue;
 			const struct dns_rrset *set = node_set(n, types[k]);
 			if (!set)
@@ -775,18 +794,30 @@ static uint32_t neg_ttl(const struct dns_zone *z)
 	/* RFC 2308 §5: the SOA's TTL, or its MINIMUM if lower. */
 	const struct dns_rr *r = &z->soa->rr[0];
 	uint32_t min = r->rdlen >= 4 ? dns_get32(r->rdata + r->rdlen - 4) : 0;
-	return z->soa->ttl < min ? z->soa->ttl : min;
+	return r->ttl < min ? r->ttl : min;
+}
+
+/* The loaded zone a name is in: the deepest apex above it, or NULL. */
+static const struct dns_zone *zone_of(const struct dns_db *db, const uint8_t *lc, size_t len)
+{
+	for (const uint8_t *p = lc;; p += *p + 1) {
+		struct dns_node *a = dns_db_find(db, NULL, p, len - (size_t)(p - lc));
+		if (a)
+			return a->zone;
+		if (!*p)
+			return NULL;
+	}
 }
 
 /* Where a name leads inside zone z: the node holding its data (exact or a
- * wildcard's), or why there is none. */
+ * wildcard's), or why there is none (*ret: the delegation for LEAD_CUT). */
 enum lead { LEAD_NODE, LEAD_WILD, LEAD_NXDOMAIN, LEAD_OUT, LEAD_CUT };
 
 static enum lead resolve(const struct dns_db *db, const struct dns_zone *z, const uint8_t *lc, size_t len,
 			 struct dns_node **ret)
 {
 	*ret = NULL;
-	if (!name_under(lc, len, z->apex->name, z->apex->name_len))
+	if (!z || !name_under(lc, len, z->apex->name, z->apex->name_len))
 		return LEAD_OUT;
 	/* walk down from the apex: a delegation on the way ends it */
 	int labels = name_labels(lc), below = labels - z->apex->nlabels;
@@ -798,8 +829,10 @@ static enum lead resolve(const struct dns_db *db, const struct dns_zone *z, cons
 		struct dns_node *n = dns_db_find(db, z, p, len - (size_t)(p - lc));
 		if (!n)
 			break;
-		if (n->flags & NODE_CUT)
+		if (n->flags & NODE_CUT) {
+			*ret = n;
 			return LEAD_CUT;
+		}
 		ce = n;
 		if (d == 0) {
 			*ret = n;
@@ -826,10 +859,12 @@ static enum lead resolve(const struct dns_db *db, const struct dns_zone *z, cons
 }
 
 /* Compiles the answer of node n (its own name or, wild, any name it is the
- * wildcard for) to QTYPE qtype (0: a type it has not). */
+ * wildcard for) to QTYPE qtype (0: a type it has not). A CNAME is followed
+ * (RFC 1034 §4.3.2 step 3a) into any loaded zone, as NSD does: the last
+ * name's zone gives the authority section, a delegation on the way gives a
+ * referral after the CNAMEs (AA still set: the CNAMEs are ours). */
 static struct dns_canned *compile_answer(struct dns_db *db, struct mb *m, struct dns_node *n, uint16_t qtype)
 {
-	const struct dns_zone *z = n->zone;
 	bool wild = (n->flags & NODE_WILD) != 0;
 	enum canned_mode mode = wild ? CANNED_WILD : CANNED_EXACT;
 	struct dns_cut cuts[512];
@@ -837,9 +872,14 @@ static struct dns_canned *compile_answer(struct dns_db *db, struct mb *m, struct
 	struct seen seen = {.n = 0};
 	struct targets t = {.n = 0};
 	int rcode = DNS_R_NOERROR;
+	/* DS and DNSKEY answers go without the apex NS (NSD: they are
+	 * large enough). */
+	bool want_ns = qtype != DNS_T_DS && qtype != 48 /* DNSKEY */;
 	bool authority_ns = false, authority_soa = false;
+	const struct dns_node *referral = NULL;
 
-	/* First pass, to know the rcode for the header: follow the chain. */
+	/* First, to know the rcode for the header: follow the chain. */
+	const struct dns_zone *cz = n->zone;
 	const struct dns_node *cur = n;
 	const uint8_t *cur_name = NULL; /* NULL: the query name */
 	const struct dns_node *chain[MAX_CHAIN + 1];
@@ -856,15 +896,22 @@ static struct dns_canned *compile_answer(struct dns_db *db, struct mb *m, struct
 			uint8_t lc[DNS_MAX_NAME];
 			size_t tl = dns_name_len(target);
 			name_lower(lc, target, tl);
+			const struct dns_zone *tz = zone_of(db, lc, tl);
 			struct dns_node *next = NULL;
-			enum lead ld = resolve(db, z, lc, tl, &next);
+			enum lead ld = resolve(db, tz, lc, tl, &next);
+			if (ld == LEAD_OUT)
+				break; /* the resolver takes it from there */
 			if (ld == LEAD_NXDOMAIN) {
 				rcode = DNS_R_NXDOMAIN;
 				authority_soa = true;
+				cz = tz;
 				break;
 			}
-			if (ld == LEAD_OUT || ld == LEAD_CUT)
-				break; /* the resolver takes it from there */
+			if (ld == LEAD_CUT) {
+				referral = next;
+				cz = tz;
+				break;
+			}
 			bool loop = false;
 			for (uint32_t i = 0; i < nchain; i++)
 				loop = loop || chain[i] == next;
@@ -872,56 +919,61 @@ static struct dns_canned *compile_answer(struct dns_db *db, struct mb *m, struct
 				break;
 			cur = next;
 			cur_name = target;
+			cz = tz;
 			continue;
 		}
 		final = node_set(cur, qtype);
-		if (final) {
-			authority_ns = !(qtype == DNS_T_NS && (cur->flags & NODE_APEX));
-		} else {
+		if (final)
+			authority_ns = want_ns && !(qtype == DNS_T_NS && (cur->flags & NODE_APEX));
+		else
 			authority_soa = true; /* NODATA */
-		}
 		break;
 	}
 	mb_start(m, n->name, DNS_QR | DNS_AA | (uint16_t)rcode, wild);
 	for (uint32_t i = 0; i < nchain; i++) {
 		const struct dns_rrset *cn = node_set(chain[i], DNS_T_CNAME);
 		mb_rrset(m, SEC_AN, chain_names[i], cn, OWN_TTL);
-		uint8_t lc[DNS_MAX_NAME];
-		size_t l = chain_names[i] ? dns_name_len(chain_names[i]) : 0;
-		if (chain_names[i])
-			name_lower(lc, chain_names[i], l);
-		if (seen.n < MAX_CHAIN + 2) {
-			seen.name[seen.n] = chain_names[i] ? chain_names[i] : n->name;
-			seen.type[seen.n++] = DNS_T_CNAME;
-		}
+		seen_add(&seen, chain_names[i] ? chain_names[i] : n->name, DNS_T_CNAME);
 	}
 	if (final) {
 		mb_rrset(m, SEC_AN, cur_name, final, OWN_TTL);
 		targets_add_set(&t, final);
-		if (seen.n < MAX_CHAIN + 2) {
-			seen.name[seen.n] = cur_name ? cur_name : n->name;
-			seen.type[seen.n++] = qtype;
-		}
+		seen_add(&seen, cur_name ? cur_name : n->name, qtype);
+	}
+	if (referral) {
+		const struct dns_rrset *ns = node_set(referral, DNS_T_NS);
+		mb_rrset(m, SEC_NS, referral->name, ns, OWN_TTL);
+		targets_add_set(&t, ns);
 	}
 	if (authority_ns) {
-		mb_rrset(m, SEC_NS, z->apex->name, z->ns, OWN_TTL);
-		targets_add_set(&t, z->ns);
+		mb_rrset(m, SEC_NS, cz->apex->name, cz->ns, OWN_TTL);
+		targets_add_set(&t, cz->ns);
 	}
 	if (authority_soa)
-		mb_rrset(m, SEC_NS, z->apex->name, z->soa, neg_ttl(z));
+		mb_rrset(m, SEC_NS, cz->apex->name, cz->soa, neg_ttl(cz));
 	size_t min_len = m->len;
-	add_addresses(db, m, z, &t, &seen, NULL, &min_len, cuts, &ncuts);
+	add_addresses(db, m, cz, &t, &seen, referral, &min_len, cuts, &ncuts);
 	return mb_finish(m, db, mode, min_len, cuts, ncuts);
 }
 
-/* ANY (RFC 8482 §4.2): the first RRset only, nothing else. */
+/* ANY (RFC 8482 §4.2): one RRset only, nothing else. Which one is NSD 4's
+ * choice, so that the two agree: the first of type A, AAAA, MX, PTR or SOA
+ * in zone file order, else the last. */
 static struct dns_canned *compile_any(struct dns_db *db, struct mb *m, struct dns_node *n)
 {
 	if (n->nsets == 0)
 		return compile_answer(db, m, n, 0);
+	const struct dns_rrset *pick = &n->sets[n->nsets - 1];
+	for (uint32_t i = 0; i < n->nsets; i++) {
+		uint16_t ty = n->sets[i].type;
+		if (ty == DNS_T_A || ty == DNS_T_AAAA || ty == DNS_T_MX || ty == DNS_T_PTR || ty == DNS_T_SOA) {
+			pick = &n->sets[i];
+			break;
+		}
+	}
 	bool wild = (n->flags & NODE_WILD) != 0;
 	mb_start(m, n->name, DNS_QR | DNS_AA, wild);
-	mb_rrset(m, SEC_AN, NULL, &n->sets[0], OWN_TTL);
+	mb_rrset(m, SEC_AN, NULL, pick, OWN_TTL);
 	return mb_finish(m, db, wild ? CANNED_WILD : CANNED_EXACT, m->len, NULL, 0);
 }
 
@@ -989,7 +1041,7 @@ static int compile_node(struct dns_db *db, struct mb *m, struct dns_node *n)
 		size_t tl = dns_name_len(cn->rr[0].rdata + cn->rr[0].name_off[0]);
 		name_lower(lc, cn->rr[0].rdata + cn->rr[0].name_off[0], tl);
 		struct dns_node *next = NULL;
-		enum lead ld = resolve(db, n->zone, lc, tl, &next);
+		enum lead ld = resolve(db, zone_of(db, lc, tl), lc, tl, &next);
 		if (ld != LEAD_NODE && ld != LEAD_WILD)
 			break;
 		if (next == n)

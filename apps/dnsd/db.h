@@ -42,6 +42,7 @@ struct dns_canned {
 	uint16_t len;
 	uint16_t qname_len;  /* of the compiled question name */
 	uint16_t min_len;    /* answer, authority and glue that must go: less is TC */
+	uint16_t an_end;     /* where the answer section ends */
 	uint8_t mode;        /* enum canned_mode */
 	uint16_t nptrs;
 	uint16_t *ptrs;      /* offsets of the compression pointers behind the question */
@@ -110,7 +111,8 @@ struct dns_db {
 	struct dns_zone **zones;
 	uint32_t nzones;
 	uint64_t canned_bytes;
-	char version[64]; /* the TXT answer to CH version.bind / version.server */
+	char version[64];  /* the TXT answer to CH version.bind / version.server */
+	char identity[64]; /* ... and to CH id.server / hostname.bind */
 };
 
 struct dns_db *dns_db_new(void);

@@ -116,8 +116,10 @@ enum dns_parse_rc dns_parse_query(const uint8_t *pkt, size_t len, struct dns_que
 	if (q->opcode != DNS_OP_QUERY)
 		return DNS_PARSE_NOTQUERY;
 	/* RFC 1035 §4.1.2 allows more, but no server answers more than one
-	 * question (RFC 9619): anything else is FORMERR. */
-	if (q->qdcount != 1)
+	 * question (RFC 9619): anything else is FORMERR. A query does not
+	 * carry an rcode nor answer records (as NSD, which the tests compare
+	 * with, rules; a TC bit in a query is ignored, as there). */
+	if (q->qdcount != 1 || DNS_RCODE(q->flags) != 0 || q->ancount != 0)
 		return DNS_PARSE_FORMERR;
 
 	/* The question: an uncompressed name (a pointer here could only
@@ -154,24 +156,25 @@ enum dns_parse_rc dns_parse_query(const uint8_t *pkt, size_t len, struct dns_que
 	q->qclass = dns_get16(pkt + pos + 2);
 	pos += 4;
 
-	/* Answer and authority records (a query has none as a rule; a
-	 * NOTIFY or UPDATE would, but those are not queries): each must be
-	 * whole. */
+	/* Authority records only in an IXFR query (RFC 1995 §3: the
+	 * client's SOA), each whole. */
 	uint8_t owner[DNS_MAX_NAME];
 	uint16_t type, cls, rdlen;
 	uint32_t ttl;
 	size_t rdata;
-	for (uint32_t i = 0; i < (uint32_t)q->ancount + q->nscount; i++)
+	if (q->nscount && q->qtype != DNS_T_IXFR)
+		return DNS_PARSE_FORMERR;
+	for (uint32_t i = 0; i < q->nscount; i++)
 		if (!read_rr(pkt, len, &pos, owner, &type, &cls, &ttl, &rdata, &rdlen))
 			return DNS_PARSE_FORMERR;
 	/* Additional: at most one OPT, owned by the root (RFC 6891 §6.1.1),
-	 * its options each within its RDATA. Other records (TSIG, which is
-	 * not supported) are skipped. */
+	 * its options each within its RDATA. DEVIATION(RFC 8945): no TSIG;
+	 * any other record is FORMERR. */
 	for (uint16_t i = 0; i < q->arcount; i++) {
 		if (!read_rr(pkt, len, &pos, owner, &type, &cls, &ttl, &rdata, &rdlen))
 			return DNS_PARSE_FORMERR;
 		if (type != DNS_T_OPT)
-			continue;
+			return DNS_PARSE_FORMERR;
 		if (q->edns || owner[0] != 0)
 			return DNS_PARSE_FORMERR;
 		q->edns = true;

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../common.h"
 #include "db.h"
@@ -429,6 +430,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	snprintf(sv.db->version, sizeof(sv.db->version), "usnet-dnsd %s", USNET_VERSION);
+	/* CH id.server / hostname.bind: the host's name, as NSD's default
+	 * identity. */
+	if (gethostname(sv.db->identity, sizeof(sv.db->identity) - 1) < 0)
+		snprintf(sv.db->identity, sizeof(sv.db->identity), "usnet-dnsd");
 	char err[512];
 	for (int i = 0; i < nzones; i++) {
 		char name[1024];
