@@ -956,7 +956,7 @@ static struct dns_canned *compile_answer(struct dns_db *db, struct mb *m, struct
 	return mb_finish(m, db, mode, min_len, cuts, ncuts);
 }
 
-/* ANY (RFC 8482 §4.2): one RRset only, nothing else. Which one is NSD 4's
+/* ANY (RFC 8482 §4.2): one RRset and its additional data. Which one is NSD 4's
  * choice, so that the two agree: the first of type A, AAAA, MX, PTR or SOA
  * in zone file order, else the last. */
 static struct dns_canned *compile_any(struct dns_db *db, struct mb *m, struct dns_node *n)
@@ -972,9 +972,17 @@ static struct dns_canned *compile_any(struct dns_db *db, struct mb *m, struct dn
 		}
 	}
 	bool wild = (n->flags & NODE_WILD) != 0;
+	struct dns_cut cuts[512];
+	uint32_t ncuts = 0;
+	struct seen seen = {.n = 0};
+	struct targets t = {.n = 0};
 	mb_start(m, n->name, DNS_QR | DNS_AA, wild);
 	mb_rrset(m, SEC_AN, NULL, pick, OWN_TTL);
-	return mb_finish(m, db, wild ? CANNED_WILD : CANNED_EXACT, m->len, NULL, 0);
+	seen_add(&seen, n->name, pick->type);
+	targets_add_set(&t, pick); /* an MX or SRV still brings its addresses */
+	size_t min_len = m->len;
+	add_addresses(db, m, n->zone, &t, &seen, NULL, &min_len, cuts, &ncuts);
+	return mb_finish(m, db, wild ? CANNED_WILD : CANNED_EXACT, min_len, cuts, ncuts);
 }
 
 static struct dns_canned *compile_referral(struct dns_db *db, struct mb *m, struct dns_node *cut)
