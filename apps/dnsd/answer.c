@@ -186,6 +186,32 @@ static size_t chaos(const struct dns_db *db, const struct dns_query *q, size_t l
 	return len;
 }
 
+/* Opcodes other than QUERY: the header alone, with the query's flags, as
+ * NSD answers. NOTIFY (RFC 1996) is known but accepted from no one (NSD
+ * without allow-notify): REFUSED for a zone served here, NXDOMAIN for
+ * another; the rest is not implemented. */
+static size_t not_query(const struct dns_db *db, const struct dns_query *q, const uint8_t *pkt, size_t len,
+			uint8_t *out, size_t cap, struct dns_result *res)
+{
+	int rcode = DNS_R_NOTIMP;
+	if (q->opcode == DNS_OP_NOTIFY) {
+		uint8_t name[DNS_MAX_NAME];
+		size_t pos = DNS_HDR_LEN;
+		int nl = q->qdcount ? dns_read_name(pkt, len, &pos, name) : -1;
+		rcode = DNS_R_NXDOMAIN;
+		for (int o = 0; nl > 0 && rcode == DNS_R_NXDOMAIN; o += name[o] + 1) {
+			if (dns_db_find(db, NULL, name + o, (size_t)(nl - o)))
+				rcode = DNS_R_REFUSED;
+			if (!name[o])
+				break;
+		}
+	}
+	uint16_t keep = q->flags & (DNS_AA | DNS_TC | DNS_RD | DNS_RA | DNS_CD);
+	size_t n = bare(q, false, rcode, keep, -1, out, cap, res);
+	res->truncated = false;
+	return n;
+}
+
 size_t dns_answer(const struct dns_db *db, const uint8_t *pkt, size_t len, size_t udp_limit, uint8_t *out,
 		  size_t cap, struct dns_result *res)
 {
@@ -199,12 +225,7 @@ size_t dns_answer(const struct dns_db *db, const uint8_t *pkt, size_t len, size_
 	case DNS_PARSE_FORMERR:
 		return bare(&q, false, DNS_R_FORMERR, 0, -1, out, cap, res);
 	case DNS_PARSE_NOTQUERY:
-		/* NOTIFY is known but accepted from no one, as NSD does
-		 * without allow-notify (and with AA, as NSD); the rest is not
-		 * implemented. */
-		if (q.opcode == DNS_OP_NOTIFY)
-			return bare(&q, false, DNS_R_REFUSED, DNS_AA, -1, out, cap, res);
-		return bare(&q, false, DNS_R_NOTIMP, 0, -1, out, cap, res);
+		return not_query(db, &q, pkt, len, out, cap, res);
 	case DNS_PARSE_OK:
 		break;
 	}

@@ -45,8 +45,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
-#define MAX_CHAIN 12 /* CNAMEs followed in one answer */
+#define MAX_CHAIN 64 /* CNAMEs followed in one answer */
 #define NO_ORIGIN "no-origin.usnet.invalid." /* RFC 6761 §6.4: never a real name */
 
 /* ---- names ---- */
@@ -188,6 +190,9 @@ struct loader {
 };
 
 static int fail(struct loader *L, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail(struct loader *L, const char *file, int line, const char *fmt, ...)
 {
 	char msg[256];
 	va_list ap;
@@ -320,16 +325,16 @@ static int add_rr(struct loader *L, const ldns_rr *rr, const char *file, int lin
 		set->type = type;
 		set->ttl = ldns_rr_ttl(rr);
 	} else {
-		if (type == DNS_T_CNAME) {
-			free(r.rdata);
-			name_str(name, s, sizeof(s));
-			return fail(L, file, line, "a second CNAME at %s", s);
-		}
 		for (uint32_t i = 0; i < set->count; i++)
 			if (set->rr[i].rdlen == r.rdlen && memcmp(set->rr[i].rdata, r.rdata, r.rdlen) == 0) {
 				free(r.rdata); /* RFC 2181 §5: a set has no duplicates */
 				return 0;
 			}
+		if (type == DNS_T_CNAME) {
+			free(r.rdata);
+			name_str(name, s, sizeof(s));
+			return fail(L, file, line, "a second CNAME at %s", s);
+		}
 		/* DEVIATION(RFC 2181 §5.2): records of one set with other
 		 * TTLs keep them, as NSD serves them; a client takes the
 		 * lowest (ibid.). */
@@ -351,28 +356,199 @@ static int add_rr(struct loader *L, const ldns_rr *rr, const char *file, int lin
 
 static int load_file(struct loader *L, const char *path, ldns_rdf **origin, uint32_t *ttl);
 
-/* $INCLUDE <file> [<origin>] (RFC 1035 §5.1), the line at `at` of fp. */
-static int do_include(struct loader *L, FILE *fp, long at, const char *path, int line, ldns_rdf **origin,
+/* ---- the text of one record, as ldns read it ----
+ * ldns does not say on which line a record starts (it does not count
+ * comment-only lines) nor hand back what it read, and it is lenient with a
+ * few values NSD refuses. So the loader reads the same bytes again (pread,
+ * leaving the stream alone) and checks them itself. */
+
+struct rtext {
+	char *p;
+	size_t n, cap;
+};
+
+/* The bytes [from, to) of fd into t. */
+static bool rtext_read(struct rtext *t, int fd, long from, long to)
+{
+	size_t n = to > from ? (size_t)(to - from) : 0;
+	if (n + 1 > t->cap) {
+		char *q = realloc(t->p, n + 1);
+		if (!q)
+			return false;
+		t->p = q;
+		t->cap = n + 1;
+	}
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = pread(fd, t->p + got, n - got, from + (off_t)got);
+		if (r <= 0)
+			return false;
+		got += (size_t)r;
+	}
+	t->p[n] = '\0';
+	t->n = n;
+	return true;
+}
+
+/* Lines before the first that holds more than blanks and a comment; *text
+ * is set to that line. */
+static int skip_blank_lines(const char *p, const char **text)
+{
+	int lines = 0;
+	const char *line = p;
+	for (;;) {
+		const char *q = line;
+		while (*q == ' ' || *q == '\t' || *q == '\r')
+			q++;
+		if (*q == ';')
+			while (*q && *q != '\n')
+				q++;
+		if (*q != '\n') {
+			*text = line;
+			return lines;
+		}
+		lines++;
+		line = q + 1;
+	}
+}
+
+static int count_lines(const char *p, size_t n)
+{
+	int k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += p[i] == '\n';
+	return k;
+}
+
+/* RFC 1035 §5.1 and BIND's units (RFC 2308 §4): digits, or numbers each
+ * followed by w, d, h, m or s; at most 2^32 - 1. */
+static bool ttl_valid(const char *tok, size_t n)
+{
+	uint64_t total = 0, v = 0;
+	bool digits = false, units = false;
+	for (size_t i = 0; i < n; i++) {
+		char c = tok[i];
+		if (c >= '0' && c <= '9') {
+			v = v * 10 + (uint64_t)(c - '0');
+			digits = true;
+			if (v > 0xffffffffu)
+				return false;
+			continue;
+		}
+		uint64_t mul;
+		switch (c | 0x20) {
+		case 'w': mul = 604800; break;
+		case 'd': mul = 86400; break;
+		case 'h': mul = 3600; break;
+		case 'm': mul = 60; break;
+		case 's': mul = 1; break;
+		default: return false;
+		}
+		if (!digits)
+			return false;
+		total += v * mul;
+		v = 0;
+		digits = false;
+		units = true;
+	}
+	if (digits)
+		total += v;
+	else if (!units)
+		return false;
+	return total <= 0xffffffffu;
+}
+
+static bool is_class(const char *tok, size_t n)
+{
+	static const char *cls[] = {"IN", "CH", "CS", "HS"};
+	for (size_t i = 0; i < 4; i++)
+		if (n == 2 && strncasecmp(tok, cls[i], 2) == 0)
+			return true;
+	return n > 5 && strncasecmp(tok, "CLASS", 5) == 0;
+}
+
+/* Checks what ldns lets through in a record's text: a TTL that is not a
+ * number ("1x"), a quoted string left open. The text starts at the
+ * record's first line. Returns NULL or what is wrong. */
+static const char *check_record(const char *p, uint16_t type, char *why, size_t whylen)
+{
+	const char *tok[8];
+	size_t len[8];
+	int ntok = 0;
+	bool owner = *p != ' ' && *p != '\t';
+	bool in_q = false;
+	int depth = 0;
+	for (const char *q = p; *q; q++) {
+		if (in_q) {
+			if (*q == '\\' && q[1])
+				q++;
+			else if (*q == '"')
+				in_q = false;
+			else if (*q == '\n' && depth == 0)
+				break;
+			continue;
+		}
+		if (*q == '"') {
+			in_q = true;
+			continue;
+		}
+		if (*q == ';') {
+			while (q[1] && q[1] != '\n')
+				q++;
+			continue;
+		}
+		if (*q == '(')
+			depth++;
+		else if (*q == ')')
+			depth--;
+		else if (*q == '\n' && depth <= 0)
+			break;
+		if (ntok < 8 && *q != ' ' && *q != '\t' && *q != '\n' && *q != '\r' && *q != '(' && *q != ')' &&
+		    (q == p || strchr(" \t\n\r()", q[-1]))) {
+			tok[ntok] = q;
+			len[ntok] = strcspn(q, " \t\n\r();");
+			ntok++;
+		}
+	}
+	if (in_q)
+		return "a quoted string is not closed";
+	/* owner? [ttl] [class] or [class] [ttl], then the type */
+	char tname[32];
+	const char *ts = NULL;
+	ldns_buffer *b = ldns_buffer_new(32);
+	if (b && ldns_rr_type2buffer_str(b, (ldns_rr_type)type) == LDNS_STATUS_OK) {
+		size_t k = ldns_buffer_position(b) < sizeof(tname) - 1 ? ldns_buffer_position(b) : sizeof(tname) - 1;
+		memcpy(tname, ldns_buffer_begin(b), k);
+		tname[k] = '\0';
+		ts = tname;
+	}
+	ldns_buffer_free(b);
+	for (int i = owner ? 1 : 0; i < ntok && i < (owner ? 3 : 2) + 1; i++) {
+		if (ts && len[i] == strlen(ts) && strncasecmp(tok[i], ts, len[i]) == 0)
+			break;
+		if (is_class(tok[i], len[i]))
+			continue;
+		if (!ttl_valid(tok[i], len[i])) {
+			snprintf(why, whylen, "bad TTL '%.*s'", (int)(len[i] < 32 ? len[i] : 32), tok[i]);
+			return why;
+		}
+	}
+	return NULL;
+}
+
+static int load_file(struct loader *L, const char *path, ldns_rdf **origin, uint32_t *ttl);
+
+/* $INCLUDE <file> [<origin>] (RFC 1035 §5.1) in text (the line). */
+static int do_include(struct loader *L, const char *text, const char *path, int line, ldns_rdf **origin,
 		      uint32_t *ttl)
 {
-	if (fseek(fp, at, SEEK_SET) != 0)
-		return fail(L, path, line, "cannot re-read the $INCLUDE line");
-	char *buf = NULL;
-	size_t cap = 0;
 	char file[4096], org[1024];
-	int nf = 0;
-	while (getline(&buf, &cap, fp) >= 0) {
-		char *p = buf;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (strncmp(p, "$INCLUDE", 8) != 0)
-			continue;
-		org[0] = '\0';
-		nf = sscanf(p + 8, " %4095s %1023s", file, org);
-		break;
-	}
-	free(buf);
-	if (nf < 1)
+	const char *p = text;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	org[0] = '\0';
+	int nf = strncmp(p, "$INCLUDE", 8) == 0 ? sscanf(p + 8, " %4095s %1023s", file, org) : 0;
+	if (nf < 1 || file[0] == ';')
 		return fail(L, path, line, "$INCLUDE without a file name");
 	if (nf == 2 && org[0] == ';')
 		org[0] = '\0'; /* a comment, not an origin */
@@ -417,38 +593,61 @@ static int load_file(struct loader *L, const char *path, ldns_rdf **origin, uint
 	FILE *fp = fopen(path, "r");
 	if (!fp)
 		return fail(L, path, 0, "%s", strerror(errno));
-	int line = 1;
+	int ldns_line = 1, line = 1; /* ldns's count, and ours (the true one) */
 	ldns_rdf *prev = *origin ? ldns_rdf_clone(*origin) : NULL;
+	struct rtext t = {0};
 	int rc = 0;
+	char why[96];
 	for (;;) {
 		long at = ftell(fp);
-		int at_line = line;
 		ldns_rr *rr = NULL;
-		ldns_status st = ldns_rr_new_frm_fp_l(&rr, fp, ttl, origin, &prev, &line);
+		ldns_status st = ldns_rr_new_frm_fp_l(&rr, fp, ttl, origin, &prev, &ldns_line);
+		long end = ftell(fp);
+		if (at < 0 || end < 0 || !rtext_read(&t, fileno(fp), at, end)) {
+			ldns_rr_free(rr);
+			rc = fail(L, path, line, "cannot read the file again");
+			break;
+		}
+		const char *text = t.p;
+		int rec_line = line + skip_blank_lines(t.p, &text);
+		line += count_lines(t.p, t.n);
+		bool content = *text != '\0';
 		if (st == LDNS_STATUS_OK) {
-			rc = add_rr(L, rr, path, at_line);
+			const char *bad = check_record(text, (uint16_t)ldns_rr_get_type(rr), why, sizeof(why));
+			rc = bad ? fail(L, path, rec_line, "%s", bad) : add_rr(L, rr, path, rec_line);
 			if (!L->ttl_seen)
 				*ttl = ldns_rr_ttl(rr); /* the last TTL stated */
 			ldns_rr_free(rr);
 			if (rc < 0)
 				break;
 		} else if (st == LDNS_STATUS_SYNTAX_TTL) {
+			const char *v = text;
+			while (*v == ' ' || *v == '\t')
+				v++;
+			v += 4; /* "$TTL" */
+			while (*v == ' ' || *v == '\t')
+				v++;
+			if (!ttl_valid(v, strcspn(v, " \t\r\n;"))) {
+				rc = fail(L, path, rec_line, "bad $TTL '%.*s'", (int)strcspn(v, "\r\n;"), v);
+				break;
+			}
 			L->ttl_seen = true;
 		} else if (st == LDNS_STATUS_SYNTAX_INCLUDE) {
-			rc = do_include(L, fp, at, path, at_line, origin, ttl);
+			rc = do_include(L, text, path, rec_line, origin, ttl);
 			if (rc < 0)
 				break;
 		} else if (st == LDNS_STATUS_SYNTAX_EMPTY || st == LDNS_STATUS_SYNTAX_ORIGIN) {
 			/* nothing */
+		} else if (feof(fp) && !content) {
+			break; /* only blanks and comments were left (ldns reports an error) */
 		} else {
-			if (feof(fp) && st == LDNS_STATUS_SYNTAX_ERR)
-				break; /* end of file (ldns reports it so) */
-			rc = fail(L, path, at_line, "%s", ldns_get_errorstr_by_id(st));
+			rc = fail(L, path, rec_line, "%s", ldns_get_errorstr_by_id(st));
 			break;
 		}
 		if (feof(fp))
 			break;
 	}
+	free(t.p);
 	if (prev)
 		ldns_rdf_deep_free(prev);
 	fclose(fp);
@@ -1077,7 +1276,8 @@ int dns_db_compile(struct dns_db *db, char *err, size_t errlen)
 	/* Delegations first: every node under one is occluded. */
 	for (uint32_t b = 0; b < db->nbuckets; b++)
 		for (struct dns_node *n = db->bucket[b]; n; n = n->hnext)
-			if (!(n->flags & NODE_APEX) && node_set(n, DNS_T_NS))
+			/* RFC 4592 §4.2: NS at a wildcard is not a delegation */
+			if (!(n->flags & (NODE_APEX | NODE_WILD)) && node_set(n, DNS_T_NS))
 				n->flags |= NODE_CUT;
 	for (uint32_t b = 0; b < db->nbuckets; b++)
 		for (struct dns_node *n = db->bucket[b]; n; n = n->hnext) {

@@ -39,7 +39,9 @@ int dns_read_name(const uint8_t *msg, size_t len, size_t *pos, uint8_t *out)
 	size_t p = *pos, end_pos = 0, olen = 0;
 	size_t floor = *pos; /* a pointer must point before the name using it */
 	bool jumped = false;
-	for (int hops = 0; hops < DNS_MAX_LABELS + 1; hops++) {
+	/* Ends: each turn adds a label to at most 255 bytes of output or
+	 * follows a pointer to strictly before the last one. */
+	for (;;) {
 		if (p >= len)
 			return -1;
 		uint8_t l = msg[p];
@@ -74,7 +76,6 @@ int dns_read_name(const uint8_t *msg, size_t len, size_t *pos, uint8_t *out)
 			return (int)olen;
 		}
 	}
-	return -1; /* more labels than a 255-byte name can hold */
 }
 
 /* Skips one resource record at *pos (RFC 1035 §4.1.3); its type, class,
