@@ -7,7 +7,8 @@
 #   asan     ASan+UBSan build in build-asan: the unit, fuzz-replay and sim suites
 #   fuzz     clang libFuzzer build in build-fuzz: each fuzz/fuzz-* for
 #            FUZZ_SECONDS (default 20) on a temporary copy of fuzz/corpus/NAME
-#   interop  tests/interop/test-*.sh against build/apps/usnet-echo, as root
+#   interop  tests/interop/test-*.sh against build/apps/usnet-echo, as root, on
+#            a TAP; then echo, tcp, httpd and dnsd again on AF_PACKET (veth)
 # Each build, meson test, fuzzer and interop case counts once. The failures'
 # names and the tails of their logs are printed at the end, then exactly one
 # line "N passed, N failed, N skipped"; the exit status is 1 when any failed
@@ -128,25 +129,28 @@ fuzz_run() {
 	fi
 }
 
-# interop_run SCRIPT: each "PASS|FAIL|SKIP name[: reason]" line is a case.
+# interop_run SCRIPT [LINK]: each "PASS|FAIL|SKIP name[: reason]" line is a
+# case. LINK: tap (default) or afpacket (tests/interop/lib.sh's USN_LINK);
+# cases on afpacket are named interop-afpacket:NAME.
 interop_run() {
-	local t=$1 base log rc cases
+	local t=$1 link=${2:-tap} base log rc cases prefix=interop
 	base=$(basename "$t" .sh)
+	[ "$link" = tap ] || { prefix=interop-$link; base=$base-$link; }
 	log=$LOGDIR/interop-$base.log
-	USNET_ECHO=$ROOT/build/apps/usnet-echo USNET_ECHO_ASAN=$ECHO_ASAN \
-		USN_LOGDIR=$LOGDIR/interop timeout --foreground -k 10 600 bash "$t" >"$log" 2>&1 </dev/null
+	USNET_ECHO=$ROOT/build/apps/usnet-echo USNET_ECHO_ASAN=$ECHO_ASAN USN_LINK=$link \
+		USN_LOGDIR=$LOGDIR/$prefix timeout --foreground -k 10 600 bash "$t" >"$log" 2>&1 </dev/null
 	rc=$?
 	cases=$(grep -cE '^(PASS|FAIL|SKIP) ' "$log")
 	while IFS= read -r line; do
 		local st=${line%% *} rest=${line#* } n reason=""
 		n=${rest%%: *}
 		[ "$n" != "$rest" ] && reason=${rest#*: }
-		record "$st" "interop:$n" "$log" "$reason"
+		record "$st" "$prefix:$n" "$log" "$reason"
 	done < <(grep -E '^(PASS|FAIL|SKIP) ' "$log")
 	if [ "$cases" -eq 0 ]; then
-		record FAIL "interop:$base" "$log" "reported no case (exit $rc)"
+		record FAIL "$prefix:$base" "$log" "reported no case (exit $rc)"
 	elif [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' "$log"; then
-		record FAIL "interop:$base" "$log" "exit $rc without a FAIL line"
+		record FAIL "$prefix:$base" "$log" "exit $rc without a FAIL line"
 	fi
 }
 
@@ -201,6 +205,13 @@ if want interop; then
 	else
 		for t in tests/interop/test-*.sh; do
 			[ -f "$t" ] && interop_run "$t"
+		done
+		# The servers and the TCP tests again over a veth pair with the
+		# AF_PACKET backend, beside the kernel's own stack on the same
+		# interface (the TAP-only tests check TAP specifics: malformed
+		# frame classes, idle CPU, options).
+		for t in echo tcp httpd dnsd; do
+			interop_run "tests/interop/test-$t.sh" afpacket
 		done
 	fi
 fi

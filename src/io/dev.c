@@ -12,10 +12,12 @@
 #include <string.h>
 
 #include "dev.h"
+#include "dev_afpacket.h"
 #include "dev_tap.h"
 #include "util.h"
 
-#define USN_DEV_KINDS_HELP "known kinds: tap:NAME (in-memory links are made by usn_memlink_create)"
+#define USN_DEV_KINDS_HELP                                                                               \
+	"known kinds: tap:NAME, afpacket:IFNAME (in-memory links are made by usn_memlink_create)"
 
 void usn_dev_destroy(struct usn_dev *d)
 {
@@ -48,6 +50,13 @@ int usn_dev_open(const char *spec, struct usn_pool *pool, struct usn_dev **ret, 
 			return -EINVAL;
 		}
 		return usn_dev_tap_open(colon + 1, pool, ret, err, errlen);
+	}
+	if (kind_len == 8 && strncmp(spec, "afpacket", 8) == 0) {
+		if (!colon || colon[1] == '\0') {
+			snprintf(err, errlen, "device '%s': afpacket needs an interface name, as in afpacket:eth0", spec);
+			return -EINVAL;
+		}
+		return usn_dev_afpacket_open(colon + 1, pool, ret, err, errlen);
 	}
 	if (kind_len == 3 && strncmp(spec, "mem", 3) == 0) {
 		snprintf(err, errlen,

@@ -30,7 +30,7 @@ struct usn_dev_stats {
 };
 
 struct usn_dev_ops {
-	const char *kind; /* "tap", "mem" */
+	const char *kind; /* "tap", "mem", "afpacket" */
 	/* Receives up to max frames into buffers it allocates from dev->pool;
 	 * stores their indices in ret_bufs and returns how many (0 when none),
 	 * or a negative errno when the device is gone. */
@@ -45,6 +45,10 @@ struct usn_dev_ops {
 	/* Earliest time a frame can next arrive without outside input, or
 	 * UINT64_MAX (frames in flight on an in-memory link). */
 	uint64_t (*next_rx_time)(struct usn_dev *dev);
+	/* Optional: the stack's IPv4 address (host order) and MAC, for a
+	 * device that shares its interface with the kernel and must pick
+	 * usnet's frames out (afpacket). 0 or -errno. */
+	int (*set_addr)(struct usn_dev *dev, uint32_t addr, const uint8_t mac[6]);
 	void (*destroy)(struct usn_dev *dev);
 };
 

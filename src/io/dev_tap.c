@@ -415,11 +415,13 @@ int usn_dev_tap_open(const char *name, struct usn_pool *pool, struct usn_dev **r
 		goto fail;
 	}
 	t->rx_bufs = 1;
-	/* Offloads: USNET_TAP_OFFLOAD=0 in the environment turns them off
+	/* Offloads: USNET_OFFLOAD=0 (or USNET_TAP_OFFLOAD=0) turns them off
 	 * (to compare, or for a kernel that refuses them). */
 	const char *off_env = getenv("USNET_TAP_OFFLOAD");
+	const char *off_all = getenv("USNET_OFFLOAD");
+	bool off_wanted = !(off_env && strcmp(off_env, "0") == 0) && !(off_all && strcmp(off_all, "0") == 0);
 	unsigned offl = TUN_F_CSUM | TUN_F_TSO4;
-	if ((!off_env || strcmp(off_env, "0") != 0) && ioctl(t->fd, TUNSETOFFLOAD, offl) == 0) {
+	if (off_wanted && ioctl(t->fd, TUNSETOFFLOAD, offl) == 0) {
 		t->offload = true;
 		t->max_frame = TAP_MAX_GSO_FRAME;
 		t->rx_bufs = (t->max_frame + cap - 1) / cap;

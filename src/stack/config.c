@@ -54,9 +54,9 @@ int usn_config_set(struct usn_config *cfg, const char *name, const char *value, 
 			return -EINVAL;
 		}
 		/* The kinds this build has (io/dev.c opens them). */
-		if (strncmp(value, "tap:", 4) != 0) {
-			snprintf(err, errlen, "--dev: unknown device kind '%.*s' (this build has: tap)", (int)(colon - value),
-				 value);
+		if (strncmp(value, "tap:", 4) != 0 && strncmp(value, "afpacket:", 9) != 0) {
+			snprintf(err, errlen, "--dev: unknown device kind '%.*s' (this build has: tap, afpacket)",
+				 (int)(colon - value), value);
 			return -EINVAL;
 		}
 		snprintf(cfg->dev, sizeof(cfg->dev), "%s", value);

@@ -41,12 +41,19 @@ static void stack_tcp_icmp_error(void *upper, const struct usn_icmp_repr *icmp, 
 	usn_tcp_icmp_error(&s->tcp, icmp, orig, len);
 }
 
-void usn_stack_attach_dev(struct usn_stack *s, struct usn_dev *dev, const uint8_t *mac)
+int usn_stack_attach_dev(struct usn_stack *s, struct usn_dev *dev, const uint8_t *mac)
 {
 	s->dev = dev;
 	s->ip.dev = dev;
 	if (mac)
 		memcpy(s->ip.mac, mac, sizeof(s->ip.mac));
+	/* A device shared with the kernel picks out usnet's frames by its
+	 * address and MAC. */
+	if (dev->ops->set_addr) {
+		int rc = dev->ops->set_addr(dev, s->ip.addr, s->ip.mac);
+		if (rc < 0)
+			return rc;
+	}
 	uint32_t mtu = dev->mtu ? dev->mtu : 1500;
 	if (mtu < 68) /* RFC 791 §3.2: every host must take 68 bytes */
 		mtu = 68;
@@ -54,6 +61,7 @@ void usn_stack_attach_dev(struct usn_stack *s, struct usn_dev *dev, const uint8_
 		mtu = 65535;
 	s->ip.mtu = (uint16_t)mtu;
 	usn_arp_announce(&s->ip);
+	return 0;
 }
 
 int usn_stack_create(const struct usn_config *cfg, struct usn_stack **ret, char *err, size_t errlen)
@@ -134,7 +142,15 @@ int usn_stack_create(const struct usn_config *cfg, struct usn_stack **ret, char 
 			usn_stack_destroy(s);
 			return rc;
 		}
-		usn_stack_attach_dev(s, dev, NULL);
+		rc = usn_stack_attach_dev(s, dev, NULL);
+		if (rc < 0) {
+			snprintf(err, errlen, "%s: cannot set the device's address filter: %s", cfg->dev, strerror(-rc));
+			s->dev = NULL;
+			s->ip.dev = NULL;
+			usn_dev_destroy(dev);
+			usn_stack_destroy(s);
+			return rc;
+		}
 		usn_ip_flush(ip);
 	}
 	*ret = s;

@@ -86,7 +86,7 @@ void usn_sock_table_fini(struct usn_stack *s);
 
 /* Attaches a device (the simulator's in-memory link) to a stack made with
  * an empty cfg->dev; announces the address with gratuitous ARP. */
-void usn_stack_attach_dev(struct usn_stack *s, struct usn_dev *dev, const uint8_t *mac);
+int usn_stack_attach_dev(struct usn_stack *s, struct usn_dev *dev, const uint8_t *mac);
 /* Virtual time: sets the clock (must not go backwards). */
 void usn_stack_set_time(struct usn_stack *s, uint64_t now);
 /* One pass without sleeping: receive, timers, transmit. Returns frames

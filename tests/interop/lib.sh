@@ -12,7 +12,11 @@
 #
 # Environment: USNET_ECHO (the usnet-echo binary; default build/apps/usnet-echo),
 # USN_LOGDIR (where logs, pcaps and counter dumps are kept; default a new
-# directory under /tmp, removed on success unless USN_KEEP=1).
+# directory under /tmp, removed on success unless USN_KEEP=1), USN_LINK
+# (tap, the default, or afpacket: then usnt0 is one end of a veth pair whose
+# other end, usnv0, is in a second namespace $USN_DEV_NS where usnet runs
+# with --dev afpacket:usnv0 beside that namespace's kernel, which has
+# 10.77.0.3/24 on the same interface and must keep working).
 
 set -u
 
@@ -25,8 +29,14 @@ USN_TAP=usnt0
 USN_HOST_IP=10.77.0.1
 USN_STACK_IP=10.77.0.2
 USN_PREFIX=24
+USN_LINK=${USN_LINK:-tap}
+USN_KERNEL_IP=10.77.0.3 # the usnet side's own kernel address (afpacket)
 USN_TEST=$(basename "$0" .sh)
 USN_NS=""
+# Where usnet runs and the device it opens: the TAP's namespace, or the
+# other end of the veth pair.
+USN_DEV_NS=""
+USN_DEV=tap:$USN_TAP
 USN_PIDS=()
 USN_ECHO_PID=""
 USN_ECHO_LOG=""
@@ -125,6 +135,10 @@ usn_cleanup() {
 		ip netns del "$USN_NS" 2>/dev/null
 		USN_NS=""
 	fi
+	if [ -n "$USN_DEV_NS" ]; then
+		ip netns del "$USN_DEV_NS" 2>/dev/null
+		USN_DEV_NS=""
+	fi
 	if [ "$USN_FAILED" -eq 0 ] && [ "$rc" -eq 0 ] && [ -z "${USN_LOGDIR:-}" ] &&
 		[ "${USN_KEEP:-0}" != 1 ]; then
 		rm -rf "$USN_WORK"
@@ -157,6 +171,8 @@ usn_preflight() {
 }
 
 usn_ns() { ip netns exec "$USN_NS" "$@"; }
+# usn_dev_ns CMD...: in the namespace where usnet runs.
+usn_dev_ns() { ip netns exec "$USN_DEV_NS" "$@"; }
 
 # usn_setup_ns: the namespace and its TAP, kernel side 10.77.0.1/24 up.
 # IPv6 is off in the namespace so the kernel sends no router solicitations
@@ -166,8 +182,24 @@ usn_setup_ns() {
 	ip netns add "$USN_NS" || { USN_NS=""; return 1; }
 	usn_ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 2>/dev/null
 	usn_ns sysctl -qw net.ipv6.conf.default.disable_ipv6=1 2>/dev/null
-	ip -n "$USN_NS" link set lo up &&
-		usn_ns ip tuntap add "$USN_TAP" mode tap &&
+	ip -n "$USN_NS" link set lo up || return 1
+	if [ "$USN_LINK" = afpacket ]; then
+		USN_DEV_NS=usnd-$USN_TEST-$$
+		ip netns add "$USN_DEV_NS" || { USN_DEV_NS=""; return 1; }
+		usn_dev_ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 2>/dev/null
+		usn_dev_ns sysctl -qw net.ipv6.conf.default.disable_ipv6=1 2>/dev/null
+		USN_DEV=afpacket:usnv0
+		ip -n "$USN_NS" link add "$USN_TAP" type veth peer name usnv0 netns "$USN_DEV_NS" &&
+			ip -n "$USN_NS" addr add "$USN_HOST_IP/$USN_PREFIX" dev "$USN_TAP" &&
+			ip -n "$USN_NS" link set "$USN_TAP" up &&
+			ip -n "$USN_DEV_NS" link set lo up &&
+			ip -n "$USN_DEV_NS" addr add "$USN_KERNEL_IP/$USN_PREFIX" dev usnv0 &&
+			ip -n "$USN_DEV_NS" link set usnv0 up
+		return
+	fi
+	USN_DEV_NS=$USN_NS
+	USN_DEV=tap:$USN_TAP
+	usn_ns ip tuntap add "$USN_TAP" mode tap &&
 		ip -n "$USN_NS" addr add "$USN_HOST_IP/$USN_PREFIX" dev "$USN_TAP" &&
 		ip -n "$USN_NS" link set "$USN_TAP" up
 }
@@ -195,12 +227,14 @@ usn_start_echo() {
 	USN_ECHO_LOG=$USN_WORK/usnet-echo.log
 	: >"$USN_ECHO_LOG"
 	# ip netns exec execs the program itself, so $! is usnet-echo's PID.
-	ip netns exec "$USN_NS" "$USNET_ECHO" --dev "tap:$USN_TAP" \
+	# On a TAP, whichever $USN_TAP is now (test-options makes another).
+	[ "$USN_LINK" = tap ] && USN_DEV=tap:$USN_TAP
+	ip netns exec "${USN_DEV_NS:-$USN_NS}" "$USNET_ECHO" --dev "$USN_DEV" \
 		--addr "$USN_STACK_IP/$USN_PREFIX" --pcap "$USN_WORK/usnet-echo.pcap" \
 		"$@" >>"$USN_ECHO_LOG" 2>&1 </dev/null &
 	USN_ECHO_PID=$!
 	usn_track "$USN_ECHO_PID"
-	local ready="usnet-echo: ready on tap:$USN_TAP $USN_STACK_IP/$USN_PREFIX" i
+	local ready="usnet-echo: ready on $USN_DEV $USN_STACK_IP/$USN_PREFIX" i
 	for i in $(seq 100); do
 		if grep -qF "$ready" "$USN_ECHO_LOG"; then
 			return 0

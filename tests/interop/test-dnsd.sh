@@ -55,7 +55,7 @@ dnsd_start() {
 	: >"$DNSD_LOG"
 	# ip netns exec execs the program, and so does the subshell: $! is
 	# usnet-dnsd's PID.
-	(cd "$ZDIR" && exec ip netns exec "$USN_NS" "$USNET_DNSD" --dev "tap:$USN_TAP" \
+	(cd "$ZDIR" && exec ip netns exec "$USN_DEV_NS" "$USNET_DNSD" --dev "$USN_DEV" \
 		--addr "$USN_STACK_IP/$USN_PREFIX" "${ZONES[@]}" "$@") >>"$DNSD_LOG" 2>&1 </dev/null &
 	DNSD_PID=$!
 	usn_track "$DNSD_PID"
@@ -589,7 +589,7 @@ dnsd_fail_run() {
 	local log=$USN_WORK/$1 pid st
 	shift
 	: >"$log"
-	(cd "$ZDIR" && exec ip netns exec "$USN_NS" "$USNET_DNSD" "$@") >>"$log" 2>&1 </dev/null &
+	(cd "$ZDIR" && exec ip netns exec "$USN_DEV_NS" "$USNET_DNSD" "$@") >>"$log" 2>&1 </dev/null &
 	pid=$!
 	usn_track "$pid"
 	st=timeout
@@ -619,7 +619,7 @@ zone_error() {
 		usn_fail "$name" "usnet-dnsd not built at $USNET_DNSD"
 		return
 	fi
-	st=$(dnsd_fail_run "$name.log" --dev "tap:$USN_TAP" --addr "$USN_STACK_IP/$USN_PREFIX" \
+	st=$(dnsd_fail_run "$name.log" --dev "$USN_DEV" --addr "$USN_STACK_IP/$USN_PREFIX" \
 		--zone "$ZDIR/example.net.zone" --zone "$ZDIR/$f")
 	msg=$(grep -m1 -E "^usnet-dnsd: ([^ ]*/)?$want: ." "$USN_WORK/$name.log")
 	expect "$name" "1 yes" "$st $([ -n "$msg" ] && echo yes || echo no)" \
@@ -631,10 +631,10 @@ zone_error dnsd-zone-error-type broken-type.zone 'broken-type\.zone:7'
 zone_error dnsd-zone-error-include broken-include.zone '(broken-include\.zone:6|[^ ]*no-such-file\.inc(:[0-9]+)?)'
 
 if [ -x "$USNET_DNSD" ]; then
-	s1=$(dnsd_fail_run usage-1.log --dev "tap:$USN_TAP" --addr "$USN_STACK_IP/$USN_PREFIX" "${ZONES[@]}" --no-such-option)
-	s2=$(dnsd_fail_run usage-2.log --dev "tap:$USN_TAP" --addr "$USN_STACK_IP/$USN_PREFIX" "${ZONES[@]}" --port 70000)
-	s3=$(dnsd_fail_run usage-3.log --dev "tap:$USN_TAP" --addr "$USN_STACK_IP/$USN_PREFIX" "${ZONES[@]}" --rrl x)
-	s4=$(dnsd_fail_run usage-4.log --dev "tap:$USN_TAP" --addr "$USN_STACK_IP/$USN_PREFIX")
+	s1=$(dnsd_fail_run usage-1.log --dev "$USN_DEV" --addr "$USN_STACK_IP/$USN_PREFIX" "${ZONES[@]}" --no-such-option)
+	s2=$(dnsd_fail_run usage-2.log --dev "$USN_DEV" --addr "$USN_STACK_IP/$USN_PREFIX" "${ZONES[@]}" --port 70000)
+	s3=$(dnsd_fail_run usage-3.log --dev "$USN_DEV" --addr "$USN_STACK_IP/$USN_PREFIX" "${ZONES[@]}" --rrl x)
+	s4=$(dnsd_fail_run usage-4.log --dev "$USN_DEV" --addr "$USN_STACK_IP/$USN_PREFIX")
 	expect dnsd-usage-exit-2 "2 2 2 2" "$s1 $s2 $s3 $s4" "exit status for --no-such-option, --port 70000, --rrl x, no --zone"
 else
 	usn_fail dnsd-usage-exit-2 "usnet-dnsd not built at $USNET_DNSD"

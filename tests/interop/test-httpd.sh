@@ -46,12 +46,12 @@ httpd_start() {
 	fi
 	HTTPD_LOG=$USN_WORK/usnet-httpd.log
 	: >"$HTTPD_LOG"
-	ip netns exec "$USN_NS" "$USNET_HTTPD" --dev "tap:$USN_TAP" \
+	ip netns exec "$USN_DEV_NS" "$USNET_HTTPD" --dev "$USN_DEV" \
 		--addr "$USN_STACK_IP/$USN_PREFIX" --root "$SITE" \
 		--access-log "$USN_WORK/access.log" "$@" >>"$HTTPD_LOG" 2>&1 </dev/null &
 	HTTPD_PID=$!
 	usn_track "$HTTPD_PID"
-	local ready="usnet-httpd: ready on tap:$USN_TAP $USN_STACK_IP/$USN_PREFIX port 80"
+	local ready="usnet-httpd: ready on $USN_DEV $USN_STACK_IP/$USN_PREFIX port 80"
 	for _ in $(seq 100); do
 		grep -qF "$ready" "$HTTPD_LOG" && return 0
 		if ! kill -0 "$HTTPD_PID" 2>/dev/null; then
@@ -735,15 +735,15 @@ usn_info "with TAP offloads: payload bytes copied $(usn_counter "$USN_WORK/count
 
 # ---- without the TAP's offloads ----
 
-# USNET_TAP_OFFLOAD=0: no checksum offload, no TSO, so every segment is at
+# USNET_OFFLOAD=0: no checksum offload, no TSO, so every segment is at
 # most an MSS and its checksum is the stack's. File bodies must still go by
 # reference, segment by segment, and be checksummed from the block sums the
 # file cache keeps (usn_memref_sums), not by a pass over them; the kernel
 # verifies every checksum (its TcpInCsumErrors must not move) and the bodies
 # must arrive byte for byte, also when fetched a second time from the sums.
-export USNET_TAP_OFFLOAD=0
+export USNET_OFFLOAD=0
 if httpd_start; then
-	unset USNET_TAP_OFFLOAD
+	unset USNET_OFFLOAD
 	csum0=$(usn_ns nstat -az TcpInCsumErrors 2>/dev/null | awk '$1 == "TcpInCsumErrors" { print $2 }')
 	bad=""
 	body=0
@@ -780,7 +780,7 @@ if httpd_start; then
 	HTTPD_PID=""
 	expect httpd-nooffload-exit 0 "$st" "exit status"
 else
-	unset USNET_TAP_OFFLOAD
+	unset USNET_OFFLOAD
 	usn_fail httpd-nooffload-bodies "$USN_REASON"
 fi
 

@@ -82,7 +82,7 @@ nc_start() {
 	NC_ERR=$err
 	: >"$err"
 	forget_neigh
-	ip netns exec "$USN_NS" "$USNET_NC" --dev "tap:$USN_TAP" \
+	ip netns exec "$USN_DEV_NS" "$USNET_NC" --dev "$USN_DEV" \
 		--addr "$USN_STACK_IP/$USN_PREFIX" --pcap "$USN_WORK/$name.pcap" -s \
 		"$@" <"$in" >"$out" 2>"$err" &
 	NC_PID=$!
