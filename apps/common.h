@@ -8,10 +8,16 @@
 #ifndef USNET_APPS_COMMON_H
 #define USNET_APPS_COMMON_H
 
+#include <cap-ng.h>
+#include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #include <usnet/usnet.h>
 
@@ -19,7 +25,7 @@
 	{"dev", required_argument, NULL, 0x100}, {"addr", required_argument, NULL, 0x100},             \
 		{"gw", required_argument, NULL, 0x100}, {"pcap", required_argument, NULL, 0x100},      \
 		{"seed", required_argument, NULL, 0x100}, {"nbufs", required_argument, NULL, 0x100},   \
-		{"log-level", required_argument, NULL, 0x100}
+		{"log-level", required_argument, NULL, 0x100}, {"user", required_argument, NULL, 0x100}
 
 /* Handles a device option found by getopt_long (c == 0x100): returns 0, or
  * prints the message and returns 2 (the exit status for bad options). */
@@ -30,6 +36,43 @@ static inline int usn_app_device_option(const char *prog, struct usn_config *cfg
 	if (usn_config_set(cfg, opt->name, arg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s: %s\n", prog, err);
 		return 2;
+	}
+	return 0;
+}
+
+/* Once the device is open (usn_stack_create), nothing more needs a
+ * privilege: the TAP needed CAP_NET_ADMIN to be created, the AF_PACKET
+ * socket CAP_NET_RAW to be opened, and both are held as descriptors now.
+ * So every capability is dropped (effective, permitted, inheritable,
+ * bounding), no exec can gain one back (PR_SET_NO_NEW_PRIVS), and with
+ * --user the process becomes that user (its group, no supplementary
+ * groups) through libcap-ng. Returns 0, or 1 with a message. */
+static inline int usn_app_drop_privileges(const char *prog, const struct usn_config *cfg)
+{
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (cfg->user[0]) {
+		struct passwd *pw = getpwnam(cfg->user);
+		if (!pw) {
+			fprintf(stderr, "%s: --user: no user named '%s'\n", prog, cfg->user);
+			return 1;
+		}
+		int rc = capng_change_id((int)pw->pw_uid, (int)pw->pw_gid, CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING);
+		if (rc < 0) {
+			fprintf(stderr, "%s: --user %s: cannot switch to uid %u (libcap-ng error %d)\n", prog, cfg->user,
+				(unsigned)pw->pw_uid, rc);
+			return 1;
+		}
+	} else {
+		/* The bounding set needs CAP_SETPCAP to change: try with it,
+		 * else the sets alone (dropping is always allowed). */
+		if (capng_apply(CAPNG_SELECT_BOTH) < 0 && capng_apply(CAPNG_SELECT_CAPS) < 0) {
+			fprintf(stderr, "%s: cannot drop capabilities: %s\n", prog, strerror(errno));
+			return 1;
+		}
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		fprintf(stderr, "%s: PR_SET_NO_NEW_PRIVS: %s\n", prog, strerror(errno));
+		return 1;
 	}
 	return 0;
 }

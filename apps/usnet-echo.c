@@ -161,6 +161,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usnet-echo: %s\n", err[0] ? err : strerror(-rc));
 		return 1;
 	}
+	if (usn_app_drop_privileges("usnet-echo", &cfg) != 0) {
+		usn_stack_destroy(s);
+		return 1;
+	}
 	struct usn_addr any = usn_addr_v4(0, (uint16_t)port);
 	int usd = usn_socket(s, USN_SOCK_DGRAM);
 	int tsd = usn_socket(s, USN_SOCK_STREAM);

@@ -141,6 +141,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usnet-nc: %s\n", err[0] ? err : strerror(-rc));
 		return 1;
 	}
+	if (usn_app_drop_privileges("usnet-nc", &cfg) != 0) {
+		usn_stack_destroy(s);
+		return 1;
+	}
 	int sd = usn_socket(s, USN_SOCK_STREAM), lsd = -1;
 	if (sd < 0) {
 		fprintf(stderr, "usnet-nc: socket: %s\n", strerror(-sd));

@@ -22,7 +22,7 @@ say "installing build dependencies (apt-get)"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >/dev/null
 apt-get install -y -qq --no-install-recommends \
-	meson ninja-build gcc pkg-config libpcap-dev libsodium-dev libldns-dev libcmocka-dev \
+	meson ninja-build gcc pkg-config libpcap-dev libsodium-dev libldns-dev libcap-ng-dev libcmocka-dev \
 	iproute2 iputils-ping socat curl media-types bind9-dnsutils >/dev/null
 
 say "building (meson + ninja) into build/"

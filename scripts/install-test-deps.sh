@@ -10,7 +10,7 @@ set -euo pipefail
 pkgs=(
 	# build
 	meson ninja-build gcc clang libclang-rt-14-dev llvm pkg-config
-	libcmocka-dev libpcap-dev libsodium-dev libldns-dev
+	libcmocka-dev libpcap-dev libsodium-dev libldns-dev libcap-ng-dev
 	# interop tests: namespaces, TAP, clients, packet crafting, captures
 	iproute2 iputils-ping socat python3 python3-scapy tcpdump nftables
 	procps coreutils util-linux

@@ -474,6 +474,11 @@ int main(int argc, char **argv)
 		dns_db_free(sv.db);
 		return 1;
 	}
+	if (usn_app_drop_privileges("usnet-dnsd", &cfg) != 0) {
+		usn_stack_destroy(sv.s);
+		dns_db_free(sv.db);
+		return 1;
+	}
 	struct usn_addr any = usn_addr_v4(0, (uint16_t)port);
 	sv.usd = usn_socket(sv.s, USN_SOCK_DGRAM);
 	sv.lsd = usn_socket(sv.s, USN_SOCK_STREAM);

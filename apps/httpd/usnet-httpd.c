@@ -874,6 +874,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usnet-httpd: %s\n", err[0] ? err : strerror(-rc));
 		return 1;
 	}
+	if (usn_app_drop_privileges("usnet-httpd", &cfg) != 0) {
+		usn_stack_destroy(sv.s);
+		return 1;
+	}
 	sv.lsd = usn_socket(sv.s, USN_SOCK_STREAM);
 	struct usn_addr any = usn_addr_v4(0, (uint16_t)port);
 	if (sv.lsd < 0 || (rc = usn_bind(sv.s, sv.lsd, &any)) < 0 || (rc = usn_listen(sv.s, sv.lsd, 4096)) < 0) {

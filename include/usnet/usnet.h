@@ -68,13 +68,15 @@ struct usn_config {
 	uint32_t nbufs;       /* packet buffers; 0 for the default (16384) */
 	int log_level;        /* 0 err, 1 warn (default), 2 info, 3 debug */
 	int virtual_time;     /* simulator: time moves only by usn_stack_set_time */
+	char user[64];        /* programs: the user to run as once the device is open ("" none) */
 };
 
 USNET_API void usn_config_init(struct usn_config *cfg);
 /* Sets one option by name, as the command line (--NAME VALUE) or a config
  * file would: "dev", "addr" (A.B.C.D/LEN), "gw", "pcap", "seed", "nbufs",
- * "log-level". Returns 0, -ENOENT for an unknown name, or -EINVAL with a
- * message in err. */
+ * "log-level", "user" (an existing user name; the library only records it:
+ * the program drops its privileges). Returns 0, -ENOENT for an unknown
+ * name, or -EINVAL with a message in err. */
 USNET_API int usn_config_set(struct usn_config *cfg, const char *name, const char *value, char *err,
 			     size_t errlen);
 /* The usage text for the common options, for --help. */

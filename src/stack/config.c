@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pwd.h>
 #include <string.h>
 
 #include "usnet/usnet.h"
@@ -60,6 +61,18 @@ int usn_config_set(struct usn_config *cfg, const char *name, const char *value, 
 			return -EINVAL;
 		}
 		snprintf(cfg->dev, sizeof(cfg->dev), "%s", value);
+		return 0;
+	}
+	if (strcmp(name, "user") == 0) {
+		if (!value[0] || strlen(value) >= sizeof(cfg->user)) {
+			snprintf(err, errlen, "--user: expected a user name, got '%s'", value);
+			return -EINVAL;
+		}
+		if (!getpwnam(value)) {
+			snprintf(err, errlen, "--user: no user named '%s'", value);
+			return -EINVAL;
+		}
+		snprintf(cfg->user, sizeof(cfg->user), "%s", value);
 		return 0;
 	}
 	if (strcmp(name, "addr") == 0) {
@@ -131,13 +144,17 @@ int usn_config_set(struct usn_config *cfg, const char *name, const char *value, 
 const char *usn_config_usage(void)
 {
 	return "device options:\n"
-	       "  --dev KIND:NAME     packet device: tap:NAME (created if it does not exist)\n"
+	       "  --dev KIND:NAME     packet device: tap:NAME (created if it does not exist; needs\n"
+	       "                      CAP_NET_ADMIN to create) or afpacket:IFNAME (an interface the\n"
+	       "                      kernel keeps using; needs CAP_NET_RAW)\n"
 	       "  --addr A.B.C.D/LEN  usnet's own IPv4 address and on-link prefix (required)\n"
 	       "  --gw A.B.C.D        default gateway\n"
 	       "  --pcap FILE         write every frame sent and received to FILE (- for stdout)\n"
 	       "  --seed N            seed of the stack's random source (default: from the OS)\n"
 	       "  --nbufs N           packet buffers of 2 KiB (default 16384)\n"
-	       "  --log-level N       0 errors, 1 warnings (default), 2 info, 3 debug\n";
+	       "  --log-level N       0 errors, 1 warnings (default), 2 info, 3 debug\n"
+	       "  --user NAME         once the device is open, run as NAME; every capability is\n"
+	       "                      dropped then, with or without --user\n";
 }
 
 int usn_addr_parse(const char *s, struct usn_addr *ret)
