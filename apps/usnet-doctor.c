@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: MIT
+/*
+ * usnet-doctor - what this machine offers usnet, and why a backend would
+ * not start:
+ *   usnet-doctor [--dev KIND:NAME [--addr A.B.C.D/LEN]] [IFNAME ...]
+ * One line per finding: "ok", "no" or "warn", what, and the detail or the
+ * fix. Without --dev it inspects the kernel, the process's capabilities,
+ * TAP, AF_PACKET, AF_XDP (sockets, bpffs, memlock), huge pages and each
+ * interface named (or every interface): driver, MTU, queues. With --dev it
+ * also opens that device exactly as a usnet program would (a stack with
+ * the address given, 192.0.2.1/32 by default, closed at once) and reports
+ * the error the program would print. Exit status 0, or 1 when the --dev
+ * check failed. Needs no privilege itself: what is missing is the finding.
+ */
+#include <dirent.h>
+#include <linux/if_packet.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <getopt.h>
+#include <linux/ethtool.h>
+#include <linux/magic.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/statfs.h>
+#include <sys/utsname.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "common.h"
+
+#ifndef AF_XDP
+#define AF_XDP 44
+#endif
+
+static void line(const char *verdict, const char *what, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void line(const char *verdict, const char *what, const char *fmt, ...)
+{
+	char detail[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	printf("%-4s  %-22s %s\n", verdict, what, detail);
+}
+
+static bool have_cap(unsigned cap)
+{
+	return capng_have_capability(CAPNG_EFFECTIVE, cap) != 0;
+}
+
+static void check_kernel(void)
+{
+	struct utsname u;
+	if (uname(&u) == 0)
+		line("ok", "kernel", "%s %s %s", u.sysname, u.release, u.machine);
+	capng_get_caps_process();
+	line(have_cap(CAP_NET_ADMIN) ? "ok" : "warn", "CAP_NET_ADMIN",
+	     have_cap(CAP_NET_ADMIN) ? "held (creates TAP interfaces)"
+				     : "not held: a TAP must exist already (ip tuntap add NAME mode tap user $USER)");
+	line(have_cap(CAP_NET_RAW) ? "ok" : "warn", "CAP_NET_RAW",
+	     have_cap(CAP_NET_RAW) ? "held (AF_PACKET and AF_XDP sockets)"
+				   : "not held: afpacket (and afxdp) cannot start; run as root or grant it");
+}
+
+static void check_tap(void)
+{
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		line("no", "tap", "/dev/net/tun: %s%s", strerror(errno),
+		     errno == ENOENT ? " (modprobe tun, or mknod /dev/net/tun c 10 200)" : "");
+		return;
+	}
+	close(fd);
+	line("ok", "tap", "/dev/net/tun opens (--dev tap:NAME)");
+}
+
+static void check_afpacket(void)
+{
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		line("no", "afpacket", "socket(AF_PACKET): %s%s", strerror(errno),
+		     errno == EPERM ? " (needs CAP_NET_RAW)" : "");
+		return;
+	}
+	int v = TPACKET_V3;
+	bool v3 = setsockopt(fd, SOL_PACKET, PACKET_VERSION, &v, sizeof(v)) == 0;
+	close(fd);
+	line(v3 ? "ok" : "no", "afpacket", v3 ? "packet sockets with TPACKET_V3 rings (--dev afpacket:IFNAME)"
+					       : "TPACKET_V3 refused: kernel too old");
+}
+
+static void check_afxdp(void)
+{
+	int fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		line("no", "af_xdp sockets", "socket(AF_XDP): %s%s", strerror(errno),
+		     errno == EAFNOSUPPORT ? " (kernel without CONFIG_XDP_SOCKETS)"
+		     : errno == EPERM     ? " (needs CAP_NET_RAW)"
+					  : "");
+	} else {
+		close(fd);
+		line("ok", "af_xdp sockets", "the kernel has them (the afxdp backend is not in this build yet)");
+	}
+	struct statfs sf;
+	if (statfs("/sys/fs/bpf", &sf) == 0 && sf.f_type == BPF_FS_MAGIC)
+		line("ok", "bpffs", "/sys/fs/bpf is mounted");
+	else
+		line("warn", "bpffs", "/sys/fs/bpf is not a bpffs here (inside `ip netns exec` it is hidden): "
+				      "mount -t bpf bpf DIR and set LIBXDP_BPFFS=DIR");
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0) {
+		if (rl.rlim_cur == RLIM_INFINITY)
+			line("ok", "memlock limit", "unlimited");
+		else
+			line(rl.rlim_cur >= 64u << 20 ? "ok" : "warn", "memlock limit",
+			     "%llu KiB%s", (unsigned long long)rl.rlim_cur / 1024,
+			     rl.rlim_cur >= 64u << 20 ? "" : ": an AF_XDP UMEM above this needs CAP_IPC_LOCK or ulimit -l");
+	}
+}
+
+static void check_hugepages(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	if (!f) {
+		line("warn", "huge pages", "/proc/meminfo: %s", strerror(errno));
+		return;
+	}
+	char buf[256];
+	long total = -1, free_ = -1, size_kb = -1;
+	while (fgets(buf, sizeof(buf), f)) {
+		sscanf(buf, "HugePages_Total: %ld", &total);
+		sscanf(buf, "HugePages_Free: %ld", &free_);
+		sscanf(buf, "Hugepagesize: %ld kB", &size_kb);
+	}
+	fclose(f);
+	if (total <= 0)
+		line("warn", "huge pages", "none reserved: the buffer pool uses 4 KiB pages "
+					   "(echo N > /proc/sys/vm/nr_hugepages to reserve N of %ld KiB)", size_kb);
+	else
+		line("ok", "huge pages", "%ld of %ld free, %ld KiB each", free_, total, size_kb);
+}
+
+static void check_interface(const char *ifname)
+{
+	char path[256], buf[64];
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	int mtu = fd >= 0 && ioctl(fd, SIOCGIFMTU, &ifr) == 0 ? ifr.ifr_mtu : -1;
+	struct ethtool_drvinfo di = {.cmd = ETHTOOL_GDRVINFO};
+	ifr.ifr_data = (char *)&di;
+	const char *driver = fd >= 0 && ioctl(fd, SIOCETHTOOL, &ifr) == 0 ? di.driver : "?";
+	if (fd >= 0)
+		close(fd);
+	int rxq = 0;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/queues", ifname);
+	DIR *d = opendir(path);
+	if (d) {
+		struct dirent *e;
+		while ((e = readdir(d)))
+			rxq += strncmp(e->d_name, "rx-", 3) == 0;
+		closedir(d);
+	}
+	snprintf(path, sizeof(path), "/sys/class/net/%s/operstate", ifname);
+	FILE *f = fopen(path, "r");
+	buf[0] = '\0';
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = '\0';
+		fclose(f);
+		buf[strcspn(buf, "\n")] = '\0';
+	}
+	char what[64];
+	snprintf(what, sizeof(what), "interface %s", ifname);
+	if (mtu < 0) {
+		line("no", what, "no such interface");
+		return;
+	}
+	line("ok", what, "driver %s, MTU %d, %d receive queue%s, %s%s", driver, mtu, rxq, rxq == 1 ? "" : "s",
+	     buf[0] ? buf : "?", strcmp(driver, "tun") == 0 ? " (a TAP: use tap:NAME)" : "");
+}
+
+static int check_dev(const char *dev, const char *addr)
+{
+	struct usn_config cfg;
+	usn_config_init(&cfg);
+	char err[512];
+	if (usn_config_set(&cfg, "dev", dev, err, sizeof(err)) < 0 ||
+	    usn_config_set(&cfg, "addr", addr, err, sizeof(err)) < 0 ||
+	    usn_config_set(&cfg, "nbufs", "1024", err, sizeof(err)) < 0) {
+		line("no", "open the device", "%s", err);
+		return 1;
+	}
+	struct usn_stack *s;
+	int rc = usn_stack_create(&cfg, &s, err, sizeof(err));
+	if (rc < 0) {
+		line("no", "open the device", "%s would not start: %s", dev, err[0] ? err : strerror(-rc));
+		return 1;
+	}
+	usn_stack_destroy(s);
+	line("ok", "open the device", "%s opens (as %s)", dev, addr);
+	return 0;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: usnet-doctor [--dev KIND:NAME [--addr A.B.C.D/LEN]] [IFNAME ...]\n"
+		     "What this machine offers usnet's backends, and why one would not start.\n"
+		     "  --dev KIND:NAME     also open this device as a usnet program would\n"
+		     "  --addr A.B.C.D/LEN  the address to open it with (default 192.0.2.1/32)\n"
+		     "  IFNAME ...          interfaces to describe (default: all)\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"dev", required_argument, NULL, 'd'},
+		{"addr", required_argument, NULL, 'a'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *dev = NULL, *addr = "192.0.2.1/32";
+	int c;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			dev = optarg;
+			break;
+		case 'a':
+			addr = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	check_kernel();
+	check_tap();
+	check_afpacket();
+	check_afxdp();
+	check_hugepages();
+	if (optind < argc) {
+		for (int i = optind; i < argc; i++)
+			check_interface(argv[i]);
+	} else {
+		struct if_nameindex *ni = if_nameindex();
+		for (struct if_nameindex *p = ni; p && p->if_index; p++)
+			if (strcmp(p->if_name, "lo") != 0)
+				check_interface(p->if_name);
+		if (ni)
+			if_freenameindex(ni);
+	}
+	int rc = dev ? check_dev(dev, addr) : 0;
+	fflush(stdout);
+	return rc;
+}
