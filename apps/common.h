@@ -42,14 +42,18 @@ static inline int usn_app_device_option(const char *prog, struct usn_config *cfg
 
 /* Once the device is open (usn_stack_create), nothing more needs a
  * privilege: the TAP needed CAP_NET_ADMIN to be created, the AF_PACKET
- * socket CAP_NET_RAW to be opened, and both are held as descriptors now.
- * So every capability is dropped (effective, permitted, inheritable,
+ * socket CAP_NET_RAW to be opened, and both are held as descriptors now
+ * (AF_XDP keeps CAP_NET_ADMIN, see below). So every capability is dropped (effective, permitted, inheritable,
  * bounding), no exec can gain one back (PR_SET_NO_NEW_PRIVS), and with
  * --user the process becomes that user (its group, no supplementary
  * groups) through libcap-ng. Returns 0, or 1 with a message. */
 static inline int usn_app_drop_privileges(const char *prog, const struct usn_config *cfg)
 {
 	capng_clear(CAPNG_SELECT_BOTH);
+	/* An AF_XDP device detaches its XDP program when the stack closes
+	 * it, which takes CAP_NET_ADMIN: that one is kept. */
+	if (strncmp(cfg->dev, "afxdp:", 6) == 0)
+		capng_update(CAPNG_ADD, (capng_type_t)(CAPNG_EFFECTIVE | CAPNG_PERMITTED), CAP_NET_ADMIN);
 	if (cfg->user[0]) {
 		struct passwd *pw = getpwnam(cfg->user);
 		if (!pw) {

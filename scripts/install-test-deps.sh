@@ -11,9 +11,10 @@ pkgs=(
 	# build
 	meson ninja-build gcc clang libclang-rt-14-dev llvm pkg-config
 	libcmocka-dev libpcap-dev libsodium-dev libldns-dev libcap-ng-dev
+	libxdp-dev libbpf-dev
 	# interop tests: namespaces, TAP, clients, packet crafting, captures
 	iproute2 iputils-ping socat python3 python3-scapy tcpdump nftables
-	procps coreutils util-linux
+	procps coreutils util-linux ethtool
 	# usnet-httpd interop: HTTP clients, load generators, a reference server
 	curl wget apache2-utils wrk nginx
 	# usnet-dnsd interop: DNS clients and the reference server

@@ -213,6 +213,12 @@ if want interop; then
 		for t in echo tcp httpd dnsd privileges doctor; do
 			interop_run "tests/interop/test-$t.sh" afpacket
 		done
+		# And on AF_XDP (native mode on veth) when this build has it.
+		if [ -f build/src/io/usn_steer.bpf.o ]; then
+			for t in echo tcp httpd dnsd privileges doctor; do
+				interop_run "tests/interop/test-$t.sh" afxdp
+			done
+		fi
 	fi
 fi
 

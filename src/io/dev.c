@@ -13,11 +13,15 @@
 
 #include "dev.h"
 #include "dev_afpacket.h"
+#ifdef USN_HAVE_AFXDP
+#include "dev_afxdp.h"
+#endif
 #include "dev_tap.h"
 #include "util.h"
 
 #define USN_DEV_KINDS_HELP                                                                               \
-	"known kinds: tap:NAME, afpacket:IFNAME (in-memory links are made by usn_memlink_create)"
+	"known kinds: tap:NAME, afpacket:IFNAME, afxdp:IFNAME[@QUEUE] (in-memory links are made by "       \
+	"usn_memlink_create)"
 
 void usn_dev_destroy(struct usn_dev *d)
 {
@@ -57,6 +61,19 @@ int usn_dev_open(const char *spec, struct usn_pool *pool, struct usn_dev **ret, 
 			return -EINVAL;
 		}
 		return usn_dev_afpacket_open(colon + 1, pool, ret, err, errlen);
+	}
+	if (kind_len == 5 && strncmp(spec, "afxdp", 5) == 0) {
+		if (!colon || colon[1] == '\0') {
+			snprintf(err, errlen, "device '%s': afxdp needs an interface name, as in afxdp:eth0@0", spec);
+			return -EINVAL;
+		}
+#ifdef USN_HAVE_AFXDP
+		return usn_dev_afxdp_open(colon + 1, pool, ret, err, errlen);
+#else
+		snprintf(err, errlen, "device '%s': this build has no AF_XDP backend (needs libxdp-dev, libbpf-dev, clang)",
+			 spec);
+		return -EPROTONOSUPPORT;
+#endif
 	}
 	if (kind_len == 3 && strncmp(spec, "mem", 3) == 0) {
 		snprintf(err, errlen,

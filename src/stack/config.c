@@ -55,8 +55,9 @@ int usn_config_set(struct usn_config *cfg, const char *name, const char *value, 
 			return -EINVAL;
 		}
 		/* The kinds this build has (io/dev.c opens them). */
-		if (strncmp(value, "tap:", 4) != 0 && strncmp(value, "afpacket:", 9) != 0) {
-			snprintf(err, errlen, "--dev: unknown device kind '%.*s' (this build has: tap, afpacket)",
+		if (strncmp(value, "tap:", 4) != 0 && strncmp(value, "afpacket:", 9) != 0 &&
+		    strncmp(value, "afxdp:", 6) != 0) {
+			snprintf(err, errlen, "--dev: unknown device kind '%.*s' (known: tap, afpacket, afxdp)",
 				 (int)(colon - value), value);
 			return -EINVAL;
 		}

@@ -1341,8 +1341,8 @@ static void test_answer_nodata_nxdomain(void **state)
 	static const char *const nx[] = {
 		"nope.example.com",
 		"a.b.c.d.e.f.g.h.i.j.nope.example.com",
-		"a-very-long-label-of-sixty-three-bytes-xxxxxxxxxxxxxxxxxxxxxxxx.another-long-label-xxxxxxxxxxxxxxxxxx"
-		".and-a-third.one.x.example.com",
+		("a-very-long-label-of-sixty-three-bytes-xxxxxxxxxxxxxxxxxxxxxxxx.another-long-label-xxxxxxxxxxxxxxxxxx"
+		 ".and-a-third.one.x.example.com"),
 		"NoPe.ExAmPlE.CoM",
 		"x.ent.example.com",
 		"x.exists.wild.example.com",

@@ -13,10 +13,11 @@
 # Environment: USNET_ECHO (the usnet-echo binary; default build/apps/usnet-echo),
 # USN_LOGDIR (where logs, pcaps and counter dumps are kept; default a new
 # directory under /tmp, removed on success unless USN_KEEP=1), USN_LINK
-# (tap, the default, or afpacket: then usnt0 is one end of a veth pair whose
-# other end, usnv0, is in a second namespace $USN_DEV_NS where usnet runs
-# with --dev afpacket:usnv0 beside that namespace's kernel, which has
-# 10.77.0.3/24 on the same interface and must keep working).
+# (tap, the default, afpacket or afxdp: then usnt0 is one end of a veth pair
+# whose other end, usnv0, is in a second namespace $USN_DEV_NS where usnet
+# runs with --dev afpacket:usnv0 or afxdp:usnv0 beside that namespace's
+# kernel, which has 10.77.0.3/24 on the same interface and must keep
+# working).
 
 set -u
 
@@ -139,6 +140,11 @@ usn_cleanup() {
 		ip netns del "$USN_DEV_NS" 2>/dev/null
 		USN_DEV_NS=""
 	fi
+	if [ -n "${USN_BPFFS:-}" ]; then
+		umount "$USN_BPFFS" 2>/dev/null
+		rmdir "$USN_BPFFS" 2>/dev/null
+		USN_BPFFS=""
+	fi
 	if [ "$USN_FAILED" -eq 0 ] && [ "$rc" -eq 0 ] && [ -z "${USN_LOGDIR:-}" ] &&
 		[ "${USN_KEEP:-0}" != 1 ]; then
 		rm -rf "$USN_WORK"
@@ -183,18 +189,28 @@ usn_setup_ns() {
 	usn_ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 2>/dev/null
 	usn_ns sysctl -qw net.ipv6.conf.default.disable_ipv6=1 2>/dev/null
 	ip -n "$USN_NS" link set lo up || return 1
-	if [ "$USN_LINK" = afpacket ]; then
+	if [ "$USN_LINK" = afpacket ] || [ "$USN_LINK" = afxdp ]; then
 		USN_DEV_NS=usnd-$USN_TEST-$$
 		ip netns add "$USN_DEV_NS" || { USN_DEV_NS=""; return 1; }
 		usn_dev_ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 2>/dev/null
 		usn_dev_ns sysctl -qw net.ipv6.conf.default.disable_ipv6=1 2>/dev/null
-		USN_DEV=afpacket:usnv0
+		USN_DEV=$USN_LINK:usnv0
 		ip -n "$USN_NS" link add "$USN_TAP" type veth peer name usnv0 netns "$USN_DEV_NS" &&
 			ip -n "$USN_NS" addr add "$USN_HOST_IP/$USN_PREFIX" dev "$USN_TAP" &&
 			ip -n "$USN_NS" link set "$USN_TAP" up &&
 			ip -n "$USN_DEV_NS" link set lo up &&
 			ip -n "$USN_DEV_NS" addr add "$USN_KERNEL_IP/$USN_PREFIX" dev usnv0 &&
-			ip -n "$USN_DEV_NS" link set usnv0 up
+			ip -n "$USN_DEV_NS" link set usnv0 up || return 1
+		if [ "$USN_LINK" = afxdp ]; then
+			# XDP sees a frame before any checksum is filled in: a
+			# virtual link's sender must compute them itself (a NIC
+			# does on the wire). libxdp needs a bpffs, which `ip netns
+			# exec` hides: one of the test's own, under /run.
+			usn_ns ethtool -K "$USN_TAP" tx off >/dev/null || return 1
+			USN_BPFFS=/run/usnet-bpffs-$$
+			mkdir -p "$USN_BPFFS" && mount -t bpf bpf "$USN_BPFFS" || return 1
+			export LIBXDP_BPFFS=$USN_BPFFS
+		fi
 		return
 	fi
 	USN_DEV_NS=$USN_NS

@@ -21,13 +21,16 @@ fi
 # status_field PID NAME: a field of /proc/PID/status, tabs squeezed.
 status_field() { awk -v n="$2:" '$1 == n { $1 = ""; sub(/^ /, ""); print }' "/proc/$1/status"; }
 
-# caps_none PID: every capability set empty, no new privileges; prints
-# what is not.
+# caps_none PID: every capability set empty (but CAP_NET_ADMIN, bit 12,
+# permitted and effective on AF_XDP, to detach the XDP program at exit), no
+# new privileges; prints what is not.
 caps_none() {
-	local f v why=""
+	local f v want why=""
 	for f in CapInh CapPrm CapEff CapBnd; do
 		v=$(status_field "$1" "$f")
-		[ "$v" = 0000000000000000 ] || why="$why $f=$v"
+		want=0000000000000000
+		[ "$USN_LINK" = afxdp ] && { [ "$f" = CapPrm ] || [ "$f" = CapEff ]; } && want=0000000000001000
+		[ "$v" = "$want" ] || why="$why $f=$v (want $want)"
 	done
 	v=$(status_field "$1" NoNewPrivs)
 	[ "$v" = 1 ] || why="$why NoNewPrivs=$v"

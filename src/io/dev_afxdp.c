@@ -1,0 +1,435 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dev_afxdp.c - the AF_XDP backend (`--dev afxdp:IFNAME[@QUEUE]`), on
+ * libxdp's xsk API. The UMEM is usnet's own buffer region: every pool slot
+ * is one UMEM frame, so a received frame is processed in the buffer the
+ * kernel wrote it to (named by its index, addr / slot size) and a frame is
+ * sent from the buffer the stack filled. The fill ring is kept stocked with
+ * free pool buffers, in batches; sent buffers return to the pool when the
+ * completion ring gives them back. The rings use XDP_USE_NEED_WAKEUP, so
+ * an idle stack sleeps in poll(2) on the socket and a busy one makes no
+ * system call for frames already in the rings.
+ *
+ * The XDP program (bpf/usn_steer.bpf.c, compiled by clang and embedded)
+ * steers only usnet's traffic to the socket: IPv4 to usnet's address and
+ * ARP about it, once set_addr() writes that address into its map; the
+ * kernel keeps everything else. It is attached through libxdp in native
+ * mode where the driver has it (veth does), in generic (skb) mode
+ * otherwise, or as USNET_XDP_MODE=native|skb says; copy mode (zero copy
+ * needs driver support, which veth lacks).
+ *
+ * One frame per buffer, no offloads: a frame larger than a slot cannot be
+ * received (the MTU must leave room: 1500 fits 2 KB slots) and chains are
+ * copied into one buffer to be sent.
+ * libxdp needs a bpffs (LIBXDP_BPFFS when /sys/fs/bpf is not one, as
+ * inside `ip netns exec`); the UMEM is locked memory (RLIMIT_MEMLOCK or
+ * CAP_IPC_LOCK); attaching and detaching the program need CAP_NET_ADMIN
+ * and CAP_BPF (or CAP_SYS_ADMIN), which a program keeps to detach it at
+ * exit. It is not a protocol implementation and never reads a clock.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+#include <xdp/xsk.h>
+
+#include "dev_afxdp.h"
+#include "util.h"
+
+#define XDP_RING 2048       /* descriptors per ring */
+#define XDP_FILL_BATCH 64
+
+extern const unsigned char usn_steer_obj[];
+extern const unsigned long usn_steer_obj_len;
+
+struct usn_dev_xdp {
+	struct usn_dev dev;
+	int ifindex;
+	uint32_t queue;
+	struct xsk_umem *umem;
+	struct xsk_socket *xsk;
+	struct xsk_ring_prod fill;
+	struct xsk_ring_cons comp;
+	struct xsk_ring_cons rx;
+	struct xsk_ring_prod tx;
+	struct xdp_program *prog;
+	enum xdp_attach_mode mode;
+	bool attached;
+	int addr_map_fd;
+	uint32_t in_kernel; /* buffers lent to the fill ring or in flight on tx */
+};
+
+static struct usn_dev_xdp *xdp_of(struct usn_dev *d)
+{
+	return USN_CONTAINER_OF(d, struct usn_dev_xdp, dev);
+}
+
+static uint64_t buf_addr(const struct usn_pool *p, uint32_t idx)
+{
+	return (uint64_t)idx * p->buf_size;
+}
+
+/* Keeps the fill ring full of free pool buffers for receiving (so the
+ * buffers lent to the kernel are a constant share of the pool, not a
+ * number that drifts with traffic), leaving the stack at least 3/4 of the
+ * pool. */
+static void refill(struct usn_dev_xdp *x)
+{
+	struct usn_pool *p = x->dev.pool;
+	uint32_t want = xsk_prod_nb_free(&x->fill, XDP_RING);
+	if (p->nfree < want + p->count / 4)
+		want = p->nfree > p->count / 4 ? p->nfree - p->count / 4 : 0;
+	if (want == 0)
+		return;
+	uint32_t pos;
+	uint32_t n = xsk_ring_prod__reserve(&x->fill, want, &pos);
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t b = usn_buf_alloc(p);
+		if (b == USN_BUF_NONE) {
+			/* cannot happen (nfree checked), but never give the
+			 * kernel garbage: point it at nothing new */
+			n = i;
+			break;
+		}
+		*xsk_ring_prod__fill_addr(&x->fill, pos + i) = buf_addr(p, b);
+		x->in_kernel++;
+	}
+	xsk_ring_prod__submit(&x->fill, n);
+	if (xsk_ring_prod__needs_wakeup(&x->fill))
+		recvfrom(xsk_socket__fd(x->xsk), NULL, 0, MSG_DONTWAIT, NULL, NULL);
+}
+
+/* Buffers the kernel has sent go back to the pool. */
+static void complete(struct usn_dev_xdp *x)
+{
+	struct usn_pool *p = x->dev.pool;
+	uint32_t pos;
+	uint32_t n = xsk_ring_cons__peek(&x->comp, XDP_RING, &pos);
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t a = *xsk_ring_cons__comp_addr(&x->comp, pos + i);
+		usn_buf_free(p, (uint32_t)(a / p->buf_size));
+		x->in_kernel--;
+	}
+	xsk_ring_cons__release(&x->comp, n);
+}
+
+static int xdp_rx_burst(struct usn_dev *d, uint32_t *ret_bufs, int max, uint64_t now)
+{
+	struct usn_dev_xdp *x = xdp_of(d);
+	struct usn_pool *p = d->pool;
+	(void)now;
+	complete(x);
+	uint32_t pos;
+	uint32_t n = xsk_ring_cons__peek(&x->rx, (uint32_t)max, &pos);
+	int got = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct xdp_desc *desc = xsk_ring_cons__rx_desc(&x->rx, pos + i);
+		uint64_t a = xsk_umem__extract_addr(desc->addr);
+		uint64_t off = xsk_umem__extract_offset(desc->addr) + (a % p->buf_size);
+		uint32_t b = (uint32_t)(a / p->buf_size);
+		x->in_kernel--;
+		if (b >= p->count || off + desc->len > p->buf_size) {
+			d->stats.rx_errors++; /* the kernel's word, but checked */
+			if (b < p->count)
+				usn_buf_free(p, b);
+			continue;
+		}
+		struct usn_buf_meta *m = usn_buf_meta(p, b);
+		m->off = (uint32_t)off;
+		m->len = desc->len;
+		d->stats.rx_frames++;
+		d->stats.rx_bytes += desc->len;
+		ret_bufs[got++] = b;
+	}
+	xsk_ring_cons__release(&x->rx, n);
+	refill(x);
+	return got;
+}
+
+/* A chain as one buffer (AF_XDP without multi-buffer takes one). */
+static uint32_t linearize(struct usn_pool *p, uint32_t head)
+{
+	if (usn_buf_meta(p, head)->next == USN_BUF_NONE && !(usn_buf_meta(p, head)->flags & USN_BUF_F_EXT))
+		return head;
+	size_t len = usn_buf_chain_len(p, head);
+	uint32_t b = usn_buf_alloc(p);
+	if (b == USN_BUF_NONE)
+		return USN_BUF_NONE;
+	if (len > usn_buf_tailroom(p, b)) {
+		usn_buf_free(p, b);
+		return USN_BUF_NONE;
+	}
+	usn_buf_chain_copy(p, head, 0, usn_buf_put(p, b, (uint32_t)len), len);
+	usn_buf_free_chain(p, head);
+	return b;
+}
+
+static int xdp_tx_burst(struct usn_dev *d, const uint32_t *bufs, int n, uint64_t now)
+{
+	struct usn_dev_xdp *x = xdp_of(d);
+	struct usn_pool *p = d->pool;
+	(void)now;
+	complete(x);
+	int sent = 0;
+	for (int base = 0; base < n; base += XDP_FILL_BATCH) {
+		uint32_t ready[XDP_FILL_BATCH];
+		uint32_t k = 0;
+		for (int i = base; i < n && i < base + XDP_FILL_BATCH; i++) {
+			uint32_t b = linearize(p, bufs[i]);
+			if (b == USN_BUF_NONE) {
+				d->stats.tx_drop++;
+				usn_buf_free_chain(p, bufs[i]);
+				continue;
+			}
+			ready[k++] = b;
+		}
+		uint32_t pos;
+		uint32_t room = xsk_ring_prod__reserve(&x->tx, k, &pos);
+		for (uint32_t i = 0; i < k; i++) {
+			if (i >= room) {
+				d->stats.tx_drop++; /* the ring is full, as a NIC's */
+				usn_buf_free(p, ready[i]);
+				continue;
+			}
+			struct xdp_desc *desc = xsk_ring_prod__tx_desc(&x->tx, pos + i);
+			desc->addr = buf_addr(p, ready[i]) + usn_buf_meta(p, ready[i])->off;
+			desc->len = usn_buf_len(p, ready[i]);
+			desc->options = 0;
+			d->stats.tx_frames++;
+			d->stats.tx_bytes += desc->len;
+			x->in_kernel++;
+			sent++;
+		}
+		xsk_ring_prod__submit(&x->tx, room);
+	}
+	if (sent && xsk_ring_prod__needs_wakeup(&x->tx))
+		sendto(xsk_socket__fd(x->xsk), NULL, 0, MSG_DONTWAIT, NULL, 0);
+	return sent;
+}
+
+static int xdp_wait_fd(struct usn_dev *d)
+{
+	return xsk_socket__fd(xdp_of(d)->xsk);
+}
+
+static int xdp_set_addr(struct usn_dev *d, uint32_t addr, const uint8_t mac[6])
+{
+	struct usn_dev_xdp *x = xdp_of(d);
+	(void)mac; /* frames are chosen by address; veth and NICs in XDP see every MAC */
+	uint32_t key = 0, val = htonl(addr);
+	if (bpf_map_update_elem(x->addr_map_fd, &key, &val, BPF_ANY) < 0)
+		return -errno;
+	return 0;
+}
+
+static void xdp_destroy(struct usn_dev *d)
+{
+	struct usn_dev_xdp *x = xdp_of(d);
+	if (x->xsk)
+		xsk_socket__delete(x->xsk);
+	if (x->umem)
+		xsk_umem__delete(x->umem);
+	if (x->prog) {
+		/* Detached through libbpf with the program's own fd (only if
+		 * it is still ours): that needs CAP_NET_ADMIN alone, which a
+		 * program keeps for this (libxdp's detach would look the
+		 * program up by id, which needs CAP_SYS_ADMIN). */
+		if (x->attached) {
+			struct bpf_xdp_attach_opts o;
+			memset(&o, 0, sizeof(o));
+			o.sz = sizeof(o);
+			o.old_prog_fd = xdp_program__fd(x->prog);
+			uint32_t fl = x->mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+			bpf_xdp_detach(x->ifindex, fl, &o);
+		}
+		xdp_program__close(x->prog);
+	}
+	free(x);
+}
+
+static const struct usn_dev_ops xdp_ops = {
+	.kind = "afxdp",
+	.rx_burst = xdp_rx_burst,
+	.tx_burst = xdp_tx_burst,
+	.wait_fd = xdp_wait_fd,
+	.next_rx_time = NULL,
+	.set_addr = xdp_set_addr,
+	.destroy = xdp_destroy,
+};
+
+/* libbpf and libxdp narrate their fallbacks (no dispatcher here, see the
+ * file comment) on stderr; the outcome is reported by the caller, so they
+ * speak only with USNET_XDP_DEBUG set. */
+__attribute__((format(printf, 2, 0))) static int quiet_libbpf(enum libbpf_print_level level, const char *fmt,
+								 va_list ap)
+{
+	(void)level;
+	return getenv("USNET_XDP_DEBUG") ? vfprintf(stderr, fmt, ap) : 0;
+}
+
+__attribute__((format(printf, 2, 0))) static int quiet_libxdp(enum libxdp_print_level level, const char *fmt,
+								 va_list ap)
+{
+	(void)level;
+	return getenv("USNET_XDP_DEBUG") ? vfprintf(stderr, fmt, ap) : 0;
+}
+
+int usn_dev_afxdp_open(const char *spec, struct usn_pool *pool, struct usn_dev **ret, char *err, size_t errlen)
+{
+	libbpf_set_print(quiet_libbpf);
+	libxdp_set_print(quiet_libxdp);
+	*ret = NULL;
+	char ifname[IFNAMSIZ];
+	const char *at = strchr(spec, '@');
+	size_t nl = at ? (size_t)(at - spec) : strlen(spec);
+	uint32_t queue = 0;
+	if (nl == 0 || nl >= sizeof(ifname)) {
+		snprintf(err, errlen, "afxdp:%s: expected IFNAME or IFNAME@QUEUE", spec);
+		return -EINVAL;
+	}
+	memcpy(ifname, spec, nl);
+	ifname[nl] = '\0';
+	if (at) {
+		char *end;
+		unsigned long q = strtoul(at + 1, &end, 10);
+		if (!at[1] || *end || q > 63) {
+			snprintf(err, errlen, "afxdp:%s: the queue must be 0..63", spec);
+			return -EINVAL;
+		}
+		queue = (uint32_t)q;
+	}
+	if (pool->buf_size < 2048 || (pool->buf_size & (pool->buf_size - 1)) || ((uintptr_t)pool->base & 4095)) {
+		snprintf(err, errlen, "afxdp:%s: the buffer pool cannot be a UMEM (slots of %u bytes)", spec,
+			 pool->buf_size);
+		return -EINVAL;
+	}
+	struct usn_dev_xdp *x = calloc(1, sizeof(*x));
+	if (!x) {
+		snprintf(err, errlen, "afxdp:%s: out of memory", spec);
+		return -ENOMEM;
+	}
+	x->dev.ops = &xdp_ops;
+	x->dev.pool = pool;
+	x->queue = queue;
+	x->addr_map_fd = -1;
+	snprintf(x->dev.name, sizeof(x->dev.name), "%s", ifname);
+	x->ifindex = (int)if_nametoindex(ifname);
+	int rc = 0;
+	const char *step = "";
+	if (x->ifindex == 0) {
+		snprintf(err, errlen, "afxdp:%s: no such interface", spec);
+		free(x);
+		return -ENODEV;
+	}
+
+	/* The steering program, from the object embedded at build time. */
+	step = "loading the XDP program";
+	struct bpf_object_open_opts oopts;
+	memset(&oopts, 0, sizeof(oopts));
+	oopts.sz = sizeof(oopts);
+	oopts.object_name = "usn_steer";
+	struct bpf_object *obj = bpf_object__open_mem(usn_steer_obj, usn_steer_obj_len, &oopts);
+	if (!obj) {
+		rc = -errno;
+		goto fail;
+	}
+	x->prog = xdp_program__from_bpf_obj(obj, "xdp");
+	if (libxdp_get_error(x->prog)) {
+		rc = (int)libxdp_get_error(x->prog);
+		x->prog = NULL;
+		bpf_object__close(obj);
+		goto fail;
+	}
+	const char *mode_env = getenv("USNET_XDP_MODE");
+	enum xdp_attach_mode modes[2] = {XDP_MODE_NATIVE, XDP_MODE_SKB};
+	int nmodes = 2;
+	if (mode_env && strcmp(mode_env, "skb") == 0) {
+		modes[0] = XDP_MODE_SKB;
+		nmodes = 1;
+	} else if (mode_env && strcmp(mode_env, "native") == 0) {
+		nmodes = 1;
+	}
+	step = "attaching the XDP program (libxdp; needs CAP_NET_ADMIN, CAP_BPF and a bpffs, see LIBXDP_BPFFS)";
+	for (int i = 0; i < nmodes; i++) {
+		rc = xdp_program__attach(x->prog, x->ifindex, modes[i], 0);
+		if (rc == 0) {
+			x->mode = modes[i];
+			x->attached = true;
+			break;
+		}
+	}
+	if (!x->attached)
+		goto fail;
+	struct bpf_object *lobj = xdp_program__bpf_obj(x->prog);
+	int xsks_fd = bpf_object__find_map_fd_by_name(lobj, "usn_xsks");
+	x->addr_map_fd = bpf_object__find_map_fd_by_name(lobj, "usn_addr");
+	step = "finding the program's maps";
+	if (xsks_fd < 0 || x->addr_map_fd < 0) {
+		rc = -ENOENT;
+		goto fail;
+	}
+
+	/* The UMEM: the pool's whole region, one frame per slot. */
+	struct xsk_umem_config ucfg = {
+		.fill_size = XDP_RING,
+		.comp_size = XDP_RING,
+		.frame_size = pool->buf_size,
+		.frame_headroom = 0,
+		.flags = 0,
+	};
+	step = "registering the buffer pool as UMEM (locked memory: raise RLIMIT_MEMLOCK or hold CAP_IPC_LOCK)";
+	rc = xsk_umem__create(&x->umem, pool->base, (uint64_t)pool->count * pool->buf_size, &x->fill, &x->comp,
+			      &ucfg);
+	if (rc)
+		goto fail;
+	struct xsk_socket_config scfg = {
+		.rx_size = XDP_RING,
+		.tx_size = XDP_RING,
+		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+		.xdp_flags = 0,
+		.bind_flags = XDP_USE_NEED_WAKEUP | XDP_COPY,
+	};
+	step = "creating the AF_XDP socket (needs CAP_NET_RAW; for a queue above 0, ethtool -L first)";
+	rc = xsk_socket__create(&x->xsk, ifname, queue, x->umem, &x->rx, &x->tx, &scfg);
+	if (rc)
+		goto fail;
+	step = "adding the socket to the program's map";
+	rc = xsk_socket__update_xskmap(x->xsk, xsks_fd);
+	if (rc)
+		goto fail;
+	refill(x);
+	/* A frame must fit a slot behind the kernel's XDP headroom. */
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	int mfd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	uint32_t ifmtu = mfd >= 0 && ioctl(mfd, SIOCGIFMTU, &ifr) == 0 ? (uint32_t)ifr.ifr_mtu : 1500;
+	if (mfd >= 0)
+		close(mfd);
+	uint32_t fit = pool->buf_size - XDP_PACKET_HEADROOM - 18;
+	x->dev.mtu = ifmtu < fit ? ifmtu : fit;
+	/* No offloads: one buffer per frame, every checksum the stack's. */
+	x->dev.offloads = 0;
+	*ret = &x->dev;
+	return 0;
+fail:
+	if (rc > 0)
+		rc = -rc;
+	if (rc == 0)
+		rc = -EINVAL;
+	snprintf(err, errlen, "afxdp:%s: %s: %s", spec, step, strerror(-rc));
+	xdp_destroy(&x->dev);
+	return rc;
+}

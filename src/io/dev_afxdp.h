@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dev_afxdp.h - the AF_XDP backend (`--dev afxdp:IFNAME[@QUEUE]`, see
+ * dev_afxdp.c), built when libxdp and libbpf are found (meson option
+ * afxdp). spec: "IFNAME" or "IFNAME@QUEUE".
+ */
+#ifndef USN_DEV_AFXDP_H
+#define USN_DEV_AFXDP_H
+
+#include <stddef.h>
+
+#include "dev.h"
+
+int usn_dev_afxdp_open(const char *spec, struct usn_pool *pool, struct usn_dev **ret, char *err, size_t errlen);
+
+#endif
