@@ -106,7 +106,22 @@ static void check_afxdp(void)
 					  : "");
 	} else {
 		close(fd);
-		line("ok", "af_xdp sockets", "the kernel has them (the afxdp backend is not in this build yet)");
+		/* Whether this build has the backend: open one on an interface
+		 * that cannot exist and read which error comes back. */
+		struct usn_config cfg;
+		usn_config_init(&cfg);
+		char err[256];
+		struct usn_stack *s = NULL;
+		usn_config_set(&cfg, "dev", "afxdp:usnet-doctor-none", err, sizeof(err));
+		usn_config_set(&cfg, "addr", "192.0.2.1/32", err, sizeof(err));
+		usn_config_set(&cfg, "nbufs", "64", err, sizeof(err));
+		err[0] = '\0';
+		if (usn_stack_create(&cfg, &s, err, sizeof(err)) == 0)
+			usn_stack_destroy(s);
+		bool built = strstr(err, "no AF_XDP backend") == NULL;
+		line(built ? "ok" : "warn", "af_xdp sockets",
+		     built ? "the kernel has them (--dev afxdp:IFNAME[@QUEUE])"
+			   : "the kernel has them, but this build has no afxdp backend (libxdp-dev, libbpf-dev, clang)");
 	}
 	struct statfs sf;
 	if (statfs("/sys/fs/bpf", &sf) == 0 && sf.f_type == BPF_FS_MAGIC)
