@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "dev_afpacket.h"
+#include "vnet.h"
 #include "util.h"
 
 #define AFP_BLOCK_SIZE (1u << 18) /* holds the largest GSO frame */
@@ -156,8 +157,7 @@ static int afp_rx_burst(struct usn_dev *d, uint32_t *ret_bufs, int max, uint64_t
 			if (b == USN_BUF_NONE) {
 				d->stats.rx_drop_nobuf++;
 			} else {
-				/* virtio 1.x §5.1.6.4, as on the TAP */
-				if (vh.flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID))
+				if (usn_vnet_rx_csum_ok(&vh))
 					usn_buf_meta(d->pool, b)->flags |= USN_BUF_F_CSUM_OK;
 				d->stats.rx_frames++;
 				d->stats.rx_bytes += h->tp_snaplen;
@@ -170,22 +170,6 @@ static int afp_rx_burst(struct usn_dev *d, uint32_t *ret_bufs, int max, uint64_t
 			a->pkt += h->tp_next_offset;
 	}
 	return got;
-}
-
-/* The virtio-net header of an outgoing frame (its offload request). */
-static void tx_vnet(const struct usn_buf_meta *hm, struct virtio_net_hdr *vh)
-{
-	memset(vh, 0, sizeof(*vh));
-	if (hm->flags & USN_BUF_F_TX_CSUM) {
-		vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-		vh->csum_start = (uint16_t)(hm->aux & 0xffff);
-		vh->csum_offset = (uint16_t)((hm->aux >> 16) & 0xffff);
-		if (hm->flags & USN_BUF_F_TSO) {
-			vh->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
-			vh->gso_size = (uint16_t)((hm->aux >> 32) & 0xffff);
-			vh->hdr_len = (uint16_t)(vh->csum_start + 60);
-		}
-	}
 }
 
 static int afp_tx_burst(struct usn_dev *d, const uint32_t *bufs, int n, uint64_t now)
@@ -205,7 +189,7 @@ static int afp_tx_burst(struct usn_dev *d, const uint32_t *bufs, int n, uint64_t
 			uint32_t head = bufs[base + i];
 			int niov = 1;
 			size_t t = 0;
-			tx_vnet(usn_buf_meta(p, head), &vh[m]);
+			usn_vnet_tx_hdr(usn_buf_meta(p, head), &vh[m]);
 			iov[m][0].iov_base = &vh[m];
 			iov[m][0].iov_len = sizeof(vh[m]);
 			for (uint32_t b = head; b != USN_BUF_NONE; b = usn_buf_meta(p, b)->next) {

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "dev_tap.h"
+#include "vnet.h"
 #include "util.h"
 
 #define TAP_ETH_HLEN 14u
@@ -161,11 +162,7 @@ static int tap_rx_burst(struct usn_dev *d, uint32_t *ret_bufs, int max, uint64_t
 			used = i + 1;
 		}
 		(void)used;
-		/* virtio 1.x §5.1.6.4: NEEDS_CSUM means the checksum was left for
-		 * an offload (the kernel sent it to us, so no wire was crossed),
-		 * DATA_VALID that it was verified. Either way the stack need not
-		 * check it. */
-		if (vh.flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID))
+		if (usn_vnet_rx_csum_ok(&vh))
 			usn_buf_meta(p, bufs[0])->flags |= USN_BUF_F_CSUM_OK;
 		d->stats.rx_frames++;
 		d->stats.rx_bytes += flen;
@@ -190,18 +187,10 @@ static int tap_tx_burst(struct usn_dev *d, const uint32_t *bufs, int n, uint64_t
 		const struct usn_buf_meta *hm = usn_buf_meta(p, bufs[i]);
 
 		/* The offload request of the frame (USN_BUF_F_TX_CSUM/TSO). */
-		memset(&vh, 0, sizeof(vh));
-		if (t->offload && (hm->flags & USN_BUF_F_TX_CSUM)) {
-			vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-			vh.csum_start = (uint16_t)(hm->aux & 0xffff);
-			vh.csum_offset = (uint16_t)((hm->aux >> 16) & 0xffff);
-			if (hm->flags & USN_BUF_F_TSO) {
-				vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
-				vh.gso_size = (uint16_t)((hm->aux >> 32) & 0xffff);
-				/* hdr_len: headers up to the payload, a hint. */
-				vh.hdr_len = (uint16_t)(vh.csum_start + 60);
-			}
-		}
+		if (t->offload)
+			usn_vnet_tx_hdr(hm, &vh);
+		else
+			memset(&vh, 0, sizeof(vh));
 		iov[0].iov_base = &vh;
 		iov[0].iov_len = sizeof(vh);
 		for (uint32_t b = bufs[i]; b != USN_BUF_NONE; b = usn_buf_meta(p, b)->next) {
