@@ -25,7 +25,8 @@
 	{"dev", required_argument, NULL, 0x100}, {"addr", required_argument, NULL, 0x100},             \
 		{"gw", required_argument, NULL, 0x100}, {"pcap", required_argument, NULL, 0x100},      \
 		{"seed", required_argument, NULL, 0x100}, {"nbufs", required_argument, NULL, 0x100},   \
-		{"log-level", required_argument, NULL, 0x100}, {"user", required_argument, NULL, 0x100}
+		{"log-level", required_argument, NULL, 0x100}, {"user", required_argument, NULL, 0x100},   \
+		{"cores", required_argument, NULL, 0x100}
 
 /* Handles a device option found by getopt_long (c == 0x100): returns 0, or
  * prints the message and returns 2 (the exit status for bad options). */
@@ -77,6 +78,18 @@ static inline int usn_app_drop_privileges(const char *prog, const struct usn_con
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		fprintf(stderr, "%s: PR_SET_NO_NEW_PRIVS: %s\n", prog, strerror(errno));
 		return 1;
+	}
+	return 0;
+}
+
+/* For a program that runs one stack instance only: --cores above 1 is
+ * refused (exit status 2). */
+static inline int usn_app_one_instance(const char *prog, const struct usn_config *cfg)
+{
+	if (cfg->queues > 1) {
+		fprintf(stderr, "%s: --cores %u: this program runs one instance (usnet-dnsd runs several)\n",
+			prog, (unsigned)cfg->queues);
+		return 2;
 	}
 	return 0;
 }

@@ -147,6 +147,8 @@ int main(int argc, char **argv)
 	}
 	if ((rc = usn_app_require_device("usnet-echo", &cfg)) != 0)
 		return rc;
+	if ((rc = usn_app_one_instance("usnet-echo", &cfg)) != 0)
+		return rc;
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));

@@ -126,6 +126,8 @@ int main(int argc, char **argv)
 	}
 	if ((rc = usn_app_require_device("usnet-nc", &cfg)) != 0)
 		return rc;
+	if ((rc = usn_app_one_instance("usnet-nc", &cfg)) != 0)
+		return rc;
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));

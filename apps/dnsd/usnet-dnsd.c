@@ -15,6 +15,8 @@
  * SIGUSR1 prints the counters, SIGINT/SIGTERM stop it (exit 0).
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <getopt.h>
 #include <signal.h>
 #include <sodium.h>
@@ -32,12 +34,15 @@
 #define TCP_OUT_MAX (256 * 1024) /* unsent answers before a connection stops being read */
 #define RRL_SLOTS 4096
 
-static volatile sig_atomic_t want_stats, want_quit;
+/* Set by signals; read by every instance's loop. Each SIGUSR1 bumps
+ * stats_gen, and each instance prints once per new value. */
+static volatile sig_atomic_t stats_gen, want_quit;
+static pthread_mutex_t print_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static void on_signal(int sig)
 {
 	if (sig == SIGUSR1)
-		want_stats = 1;
+		stats_gen++;
 	else
 		want_quit = 1;
 }
@@ -68,6 +73,8 @@ struct rrl_slot {
 };
 
 struct server {
+	int index, ninst; /* instance of --cores */
+	sig_atomic_t stats_seen;
 	struct usn_stack *s;
 	struct dns_db *db;
 	int usd, lsd;
@@ -79,6 +86,7 @@ struct server {
 	/* counters */
 	uint64_t q_udp, q_tcp, rcode[17], truncated, dropped, rrl_dropped, rrl_slipped, conns_total, conns_refused;
 	uint8_t out[65535 + 2];
+	uint8_t in[65536];
 };
 
 static void count(struct server *sv, const struct dns_result *r, size_t n)
@@ -95,7 +103,12 @@ static void count(struct server *sv, const struct dns_result *r, size_t n)
 
 static void print_stats(struct server *sv)
 {
-	printf("usnet-dnsd: queries udp %llu tcp %llu; answers NOERROR %llu FORMERR %llu SERVFAIL %llu NXDOMAIN %llu "
+	pthread_mutex_lock(&print_mu);
+	if (sv->ninst > 1)
+		printf("usnet-dnsd[%d]: ", sv->index);
+	else
+		printf("usnet-dnsd: ");
+	printf("queries udp %llu tcp %llu; answers NOERROR %llu FORMERR %llu SERVFAIL %llu NXDOMAIN %llu "
 	       "NOTIMP %llu REFUSED %llu BADVERS %llu; truncated %llu; dropped %llu; rrl dropped %llu slipped %llu; "
 	       "tcp connections open %u total %llu\n",
 	       (unsigned long long)sv->q_udp, (unsigned long long)sv->q_tcp, (unsigned long long)sv->rcode[0],
@@ -106,6 +119,7 @@ static void print_stats(struct server *sv)
 	       (unsigned long long)sv->conns_total);
 	usn_stack_print_counters(sv->s, stdout, 0);
 	fflush(stdout);
+	pthread_mutex_unlock(&print_mu);
 }
 
 /* ---- response rate limiting ---- */
@@ -158,10 +172,10 @@ static size_t make_slip(uint8_t *resp, size_t len)
 
 static void udp_run(struct server *sv, uint64_t now)
 {
-	static uint8_t in[65536];
+	uint8_t *in = sv->in;
 	for (int budget = 0; budget < 256; budget++) {
 		struct usn_addr from;
-		ssize_t n = usn_recvfrom(sv->s, sv->usd, in, sizeof(in), 0, &from);
+		ssize_t n = usn_recvfrom(sv->s, sv->usd, in, sizeof(sv->in), 0, &from);
 		if (n < 0)
 			break;
 		sv->q_udp++;
@@ -328,6 +342,59 @@ static void sweep(struct server *sv, uint64_t now)
 	}
 }
 
+/* One instance's loop, until SIGINT or SIGTERM. */
+static void serve(struct server *sv)
+{
+	uint64_t last_sweep = now_ms();
+	while (!want_quit) {
+		if (sv->stats_seen != stats_gen) {
+			sv->stats_seen = stats_gen;
+			print_stats(sv);
+		}
+		int n = usn_stack_poll(sv->s, 1000);
+		uint64_t now = now_ms();
+		if (n > 0) {
+			struct usn_event ev[256];
+			int k;
+			while ((k = usn_events(sv->s, ev, 256)) > 0) {
+				for (int i = 0; i < k; i++) {
+					if (ev[i].sd == sv->usd)
+						udp_run(sv, now);
+					else if (ev[i].sd == sv->lsd)
+						accept_all(sv, now);
+					else if (ev[i].udata && !conn_run(sv, ev[i].udata, now))
+						conn_free(sv, ev[i].udata);
+				}
+			}
+			/* a burst larger than one run's budget */
+			if (usn_socket_poll(sv->s, sv->usd) & USN_EV_IN)
+				udp_run(sv, now);
+		}
+		if (now - last_sweep >= 1000) {
+			last_sweep = now;
+			sweep(sv, now);
+		}
+	}
+}
+
+/* Instances other than the first: a thread each, pinned to a CPU. */
+static void *serve_thread(void *arg)
+{
+	serve(arg);
+	return NULL;
+}
+
+static void pin(pthread_t t, int index)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (ncpu < 1)
+		return;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET((int)(index % ncpu), &set);
+	pthread_setaffinity_np(t, sizeof(set), &set);
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -354,7 +421,7 @@ int main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	static struct server sv;
+	unsigned rrl_rate = 0;
 	struct usn_config cfg;
 	usn_config_init(&cfg);
 	long port = 53;
@@ -385,7 +452,7 @@ int main(int argc, char **argv)
 					optarg);
 				return 2;
 			}
-			sv.rrl_rate = (unsigned)v;
+			rrl_rate = (unsigned)v;
 			break;
 		}
 		case 'h':
@@ -417,23 +484,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usnet-dnsd: libsodium failed to initialise\n");
 		return 1;
 	}
-	randombytes_buf(sv.rrl_key, sizeof(sv.rrl_key));
-	if (sv.rrl_rate && !(sv.rrl = calloc(RRL_SLOTS, sizeof(*sv.rrl)))) {
-		fprintf(stderr, "usnet-dnsd: out of memory\n");
-		return 1;
-	}
-
 	/* Zones first: a bad one stops the server before it answers. */
-	sv.db = dns_db_new();
-	if (!sv.db) {
+	struct dns_db *db = dns_db_new();
+	if (!db) {
 		fprintf(stderr, "usnet-dnsd: out of memory\n");
 		return 1;
 	}
-	snprintf(sv.db->version, sizeof(sv.db->version), "usnet-dnsd %s", USNET_VERSION);
+	snprintf(db->version, sizeof(db->version), "usnet-dnsd %s", USNET_VERSION);
 	/* CH id.server / hostname.bind: the host's name, as NSD's default
 	 * identity. */
-	if (gethostname(sv.db->identity, sizeof(sv.db->identity) - 1) < 0)
-		snprintf(sv.db->identity, sizeof(sv.db->identity), "usnet-dnsd");
+	if (gethostname(db->identity, sizeof(db->identity) - 1) < 0)
+		snprintf(db->identity, sizeof(db->identity), "usnet-dnsd");
 	char err[512];
 	for (int i = 0; i < nzones; i++) {
 		char name[1024];
@@ -448,15 +509,15 @@ int main(int argc, char **argv)
 			origin = name;
 			file = eq + 1;
 		}
-		if (dns_db_load(sv.db, file, origin, err, sizeof(err)) < 0) {
+		if (dns_db_load(db, file, origin, err, sizeof(err)) < 0) {
 			fprintf(stderr, "usnet-dnsd: %s\n", err);
-			dns_db_free(sv.db);
+			dns_db_free(db);
 			return 1;
 		}
 	}
-	if (dns_db_compile(sv.db, err, sizeof(err)) < 0) {
+	if (dns_db_compile(db, err, sizeof(err)) < 0) {
 		fprintf(stderr, "usnet-dnsd: %s\n", err);
-		dns_db_free(sv.db);
+		dns_db_free(db);
 		return 1;
 	}
 
@@ -468,72 +529,98 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	rc = usn_stack_create(&cfg, &sv.s, err, sizeof(err));
-	if (rc < 0) {
-		fprintf(stderr, "usnet-dnsd: %s\n", err[0] ? err : strerror(-rc));
-		dns_db_free(sv.db);
-		return 1;
-	}
-	if (usn_app_drop_privileges("usnet-dnsd", &cfg) != 0) {
-		usn_stack_destroy(sv.s);
-		dns_db_free(sv.db);
+	/* The instances (--cores): each its own stack on its own queue of
+	 * the device, all with the first one's MAC, the zones shared (they
+	 * are only read). Devices are opened while privileges last. */
+	int ninst = cfg.queues ? cfg.queues : 1, made = 0;
+	struct server **inst = calloc((size_t)ninst, sizeof(*inst));
+	if (!inst) {
+		fprintf(stderr, "usnet-dnsd: out of memory\n");
+		dns_db_free(db);
 		return 1;
 	}
 	struct usn_addr any = usn_addr_v4(0, (uint16_t)port);
-	sv.usd = usn_socket(sv.s, USN_SOCK_DGRAM);
-	sv.lsd = usn_socket(sv.s, USN_SOCK_STREAM);
-	if (sv.usd < 0 || sv.lsd < 0 || (rc = usn_bind(sv.s, sv.usd, &any)) < 0 ||
-	    (rc = usn_bind(sv.s, sv.lsd, &any)) < 0 || (rc = usn_listen(sv.s, sv.lsd, 1024)) < 0) {
-		fprintf(stderr, "usnet-dnsd: cannot open port %ld: %s\n", port,
-			strerror(sv.usd < 0 ? -sv.usd : sv.lsd < 0 ? -sv.lsd : -rc));
-		usn_stack_destroy(sv.s);
-		dns_db_free(sv.db);
-		return 1;
+	for (; made < ninst; made++) {
+		struct server *x = calloc(1, sizeof(*x));
+		if (!x || (rrl_rate && !(x->rrl = calloc(RRL_SLOTS, sizeof(*x->rrl))))) {
+			fprintf(stderr, "usnet-dnsd: out of memory\n");
+			free(x);
+			goto fail;
+		}
+		inst[made] = x;
+		x->index = made;
+		x->ninst = ninst;
+		x->db = db;
+		x->rrl_rate = rrl_rate;
+		randombytes_buf(x->rrl_key, sizeof(x->rrl_key));
+		struct usn_config ci = cfg;
+		ci.queue = (uint16_t)made;
+		if (made > 0) {
+			usn_stack_mac(inst[0]->s, ci.mac);
+			ci.mac_set = 1;
+		}
+		rc = usn_stack_create(&ci, &x->s, err, sizeof(err));
+		if (rc < 0) {
+			fprintf(stderr, "usnet-dnsd: %s\n", err[0] ? err : strerror(-rc));
+			goto fail;
+		}
+		x->usd = usn_socket(x->s, USN_SOCK_DGRAM);
+		x->lsd = usn_socket(x->s, USN_SOCK_STREAM);
+		if (x->usd < 0 || x->lsd < 0 || (rc = usn_bind(x->s, x->usd, &any)) < 0 ||
+		    (rc = usn_bind(x->s, x->lsd, &any)) < 0 || (rc = usn_listen(x->s, x->lsd, 1024)) < 0) {
+			fprintf(stderr, "usnet-dnsd: cannot open port %ld: %s\n", port,
+				strerror(x->usd < 0 ? -x->usd : x->lsd < 0 ? -x->lsd : -rc));
+			goto fail;
+		}
 	}
+	/* Before any thread exists: capabilities are per thread. */
+	if (usn_app_drop_privileges("usnet-dnsd", &cfg) != 0)
+		goto fail;
 	uint64_t records = 0;
-	for (uint32_t i = 0; i < sv.db->nzones; i++)
-		records += sv.db->zones[i]->nrecords;
+	for (uint32_t i = 0; i < db->nzones; i++)
+		records += db->zones[i]->nrecords;
 	char abuf[32];
 	struct usn_addr me = usn_addr_v4(cfg.addr, 0);
-	fprintf(stderr, "usnet-dnsd: ready on %s %s/%u port %ld, %u zones, %llu records, %u names, %llu KB of answers\n",
-		cfg.dev, usn_addr_format(&me, abuf, sizeof(abuf)), cfg.prefix_len, port, sv.db->nzones,
-		(unsigned long long)records, sv.db->nnodes, (unsigned long long)(sv.db->canned_bytes / 1024));
-
-	uint64_t last_sweep = now_ms();
-	while (!want_quit) {
-		if (want_stats) {
-			want_stats = 0;
-			print_stats(&sv);
-		}
-		int n = usn_stack_poll(sv.s, 1000);
-		uint64_t now = now_ms();
-		if (n > 0) {
-			struct usn_event ev[256];
-			int k;
-			while ((k = usn_events(sv.s, ev, 256)) > 0) {
-				for (int i = 0; i < k; i++) {
-					if (ev[i].sd == sv.usd)
-						udp_run(&sv, now);
-					else if (ev[i].sd == sv.lsd)
-						accept_all(&sv, now);
-					else if (ev[i].udata && !conn_run(&sv, ev[i].udata, now))
-						conn_free(&sv, ev[i].udata);
-				}
+	fprintf(stderr, "usnet-dnsd: ready on %s %s/%u port %ld, %u zones, %llu records, %u names, %llu KB of answers%s\n",
+		cfg.dev, usn_addr_format(&me, abuf, sizeof(abuf)), cfg.prefix_len, port, db->nzones,
+		(unsigned long long)records, db->nnodes, (unsigned long long)(db->canned_bytes / 1024),
+		ninst > 1 ? ", several instances" : "");
+	pthread_t *tid = calloc((size_t)ninst, sizeof(*tid));
+	int started = 1;
+	if (ninst > 1 && tid) {
+		pin(pthread_self(), 0);
+		for (; started < ninst; started++) {
+			if (pthread_create(&tid[started], NULL, serve_thread, inst[started]) != 0) {
+				fprintf(stderr, "usnet-dnsd: cannot start instance %d\n", started);
+				want_quit = 1;
+				break;
 			}
-			/* a burst larger than one run's budget */
-			if (usn_socket_poll(sv.s, sv.usd) & USN_EV_IN)
-				udp_run(&sv, now);
-		}
-		if (now - last_sweep >= 1000) {
-			last_sweep = now;
-			sweep(&sv, now);
+			pin(tid[started], started);
 		}
 	}
-	print_stats(&sv);
-	while (sv.conns)
-		conn_free(&sv, sv.conns);
-	usn_stack_destroy(sv.s);
-	dns_db_free(sv.db);
-	free(sv.rrl);
-	return 0;
+	serve(inst[0]);
+	for (int i = 1; i < started; i++)
+		pthread_join(tid[i], NULL);
+	free(tid);
+	rc = 0;
+	goto out;
+fail:
+	rc = 1;
+out:
+	for (int i = 0; i < ninst; i++) {
+		struct server *x = inst[i];
+		if (!x)
+			continue;
+		if (x->s && rc == 0)
+			print_stats(x);
+		while (x->conns)
+			conn_free(x, x->conns);
+		if (x->s)
+			usn_stack_destroy(x->s);
+		free(x->rrl);
+		free(x);
+	}
+	free(inst);
+	dns_db_free(db);
+	return rc;
 }

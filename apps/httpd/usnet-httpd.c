@@ -841,6 +841,8 @@ int main(int argc, char **argv)
 	}
 	if ((rc = usn_app_require_device("usnet-httpd", &cfg)) != 0)
 		return rc;
+	if ((rc = usn_app_one_instance("usnet-httpd", &cfg)) != 0)
+		return rc;
 	sv.root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (sv.root_fd < 0) {
 		fprintf(stderr, "usnet-httpd: --root %s: %s\n", root, strerror(errno));

@@ -69,6 +69,12 @@ struct usn_config {
 	int log_level;        /* 0 err, 1 warn (default), 2 info, 3 debug */
 	int virtual_time;     /* simulator: time moves only by usn_stack_set_time */
 	char user[64];        /* programs: the user to run as once the device is open ("" none) */
+	/* Several instances on one interface (--cores N): this stack is
+	 * instance `queue` of `queues` (device queue or fanout member); all
+	 * share one MAC (mac, when mac_set). */
+	uint16_t queue, queues;
+	uint8_t mac[6];
+	int mac_set;
 };
 
 USNET_API void usn_config_init(struct usn_config *cfg);
@@ -79,6 +85,8 @@ USNET_API void usn_config_init(struct usn_config *cfg);
  * name, or -EINVAL with a message in err. */
 USNET_API int usn_config_set(struct usn_config *cfg, const char *name, const char *value, char *err,
 			     size_t errlen);
+/* The stack's MAC address (for the other instances of --cores). */
+USNET_API void usn_stack_mac(const struct usn_stack *s, uint8_t ret_mac[6]);
 /* The usage text for the common options, for --help. */
 USNET_API const char *usn_config_usage(void);
 

@@ -33,6 +33,12 @@ void usn_dev_destroy(struct usn_dev *d)
 
 int usn_dev_open(const char *spec, struct usn_pool *pool, struct usn_dev **ret, char *err, size_t errlen)
 {
+	return usn_dev_open_queue(spec, pool, 0, 1, ret, err, errlen);
+}
+
+int usn_dev_open_queue(const char *spec, struct usn_pool *pool, unsigned queue, unsigned queues,
+		       struct usn_dev **ret, char *err, size_t errlen)
+{
 	const char *colon;
 	size_t kind_len;
 
@@ -53,14 +59,14 @@ int usn_dev_open(const char *spec, struct usn_pool *pool, struct usn_dev **ret, 
 			snprintf(err, errlen, "device '%s': tap needs an interface name, as in tap:usnt0", spec);
 			return -EINVAL;
 		}
-		return usn_dev_tap_open(colon + 1, pool, ret, err, errlen);
+		return usn_dev_tap_open(colon + 1, pool, queues > 1, ret, err, errlen);
 	}
 	if (kind_len == 8 && strncmp(spec, "afpacket", 8) == 0) {
 		if (!colon || colon[1] == '\0') {
 			snprintf(err, errlen, "device '%s': afpacket needs an interface name, as in afpacket:eth0", spec);
 			return -EINVAL;
 		}
-		return usn_dev_afpacket_open(colon + 1, pool, ret, err, errlen);
+		return usn_dev_afpacket_open(colon + 1, pool, queues > 1, ret, err, errlen);
 	}
 	if (kind_len == 5 && strncmp(spec, "afxdp", 5) == 0) {
 		if (!colon || colon[1] == '\0') {
@@ -68,6 +74,10 @@ int usn_dev_open(const char *spec, struct usn_pool *pool, struct usn_dev **ret, 
 			return -EINVAL;
 		}
 #ifdef USN_HAVE_AFXDP
+		if (queues > 1) {
+			snprintf(err, errlen, "device '%s': several instances on AF_XDP are not supported yet", spec);
+			return -EOPNOTSUPP;
+		}
 		return usn_dev_afxdp_open(colon + 1, pool, ret, err, errlen);
 #else
 		snprintf(err, errlen, "device '%s': this build has no AF_XDP backend (needs libxdp-dev, libbpf-dev, clang)",

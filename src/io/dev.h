@@ -82,5 +82,10 @@ void usn_dev_destroy(struct usn_dev *d);
 /* Opens a device from a spec such as "tap:usnt0". Returns 0 or -errno
  * (-EINVAL for an unknown kind, with a message in err[errlen]). */
 int usn_dev_open(const char *spec, struct usn_pool *pool, struct usn_dev **ret, char *err, size_t errlen);
+/* The same for instance `queue` of `queues` sharing the interface
+ * (--cores): a queue of a multi-queue TAP, a member of an AF_PACKET fanout
+ * group spread by flow hash. */
+int usn_dev_open_queue(const char *spec, struct usn_pool *pool, unsigned queue, unsigned queues,
+		       struct usn_dev **ret, char *err, size_t errlen);
 
 #endif

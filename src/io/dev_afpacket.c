@@ -305,7 +305,7 @@ static const struct usn_dev_ops afp_ops = {
 	.destroy = afp_destroy,
 };
 
-int usn_dev_afpacket_open(const char *ifname, struct usn_pool *pool, struct usn_dev **ret, char *err,
+int usn_dev_afpacket_open(const char *ifname, struct usn_pool *pool, bool fanout, struct usn_dev **ret, char *err,
 			  size_t errlen)
 {
 	*ret = NULL;
@@ -376,6 +376,14 @@ int usn_dev_afpacket_open(const char *ifname, struct usn_pool *pool, struct usn_
 	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL), .sll_ifindex = a->ifindex};
 	step = "bind";
 	if (bind(a->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		goto fail;
+	/* Several instances: one fanout group per process and interface,
+	 * frames spread by flow hash (fragments first reassembled by the
+	 * kernel, so a datagram's pieces meet in one instance). */
+	uint32_t grp = ((uint32_t)getpid() ^ (uint32_t)a->ifindex << 8) & 0xffffu;
+	grp |= (uint32_t)(PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16;
+	step = "PACKET_FANOUT";
+	if (fanout && setsockopt(a->fd, SOL_PACKET, PACKET_FANOUT, &grp, sizeof(grp)) < 0)
 		goto fail;
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof(ifr));

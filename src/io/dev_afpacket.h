@@ -10,11 +10,14 @@
 #ifndef USN_DEV_AFPACKET_H
 #define USN_DEV_AFPACKET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "dev.h"
 
-int usn_dev_afpacket_open(const char *ifname, struct usn_pool *pool, struct usn_dev **ret, char *err,
+/* fanout: one member of the process's PACKET_FANOUT group on the
+ * interface, which spreads frames over the members by flow hash. */
+int usn_dev_afpacket_open(const char *ifname, struct usn_pool *pool, bool fanout, struct usn_dev **ret, char *err,
 			  size_t errlen);
 
 #endif

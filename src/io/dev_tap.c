@@ -328,7 +328,8 @@ out:
 	return ret;
 }
 
-int usn_dev_tap_open(const char *name, struct usn_pool *pool, struct usn_dev **ret, char *err, size_t errlen)
+int usn_dev_tap_open(const char *name, struct usn_pool *pool, bool multi, struct usn_dev **ret, char *err,
+		     size_t errlen)
 {
 	struct usn_dev_tap *t;
 	struct ifreq ifr;
@@ -375,7 +376,7 @@ int usn_dev_tap_open(const char *name, struct usn_pool *pool, struct usn_dev **r
 	}
 	memset(&ifr, 0, sizeof(ifr));
 	memcpy(ifr.ifr_name, name, name_len);
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | (multi ? IFF_MULTI_QUEUE : 0);
 	if (ioctl(t->fd, TUNSETIFF, &ifr) < 0) {
 		ret_err = -errno;
 		tap_setiff_error(errno, name, err, errlen);

@@ -8,10 +8,14 @@
 #ifndef USN_DEV_TAP_H
 #define USN_DEV_TAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "dev.h"
 
-int usn_dev_tap_open(const char *name, struct usn_pool *pool, struct usn_dev **ret, char *err, size_t errlen);
+/* multi: one queue of a multi-queue TAP (IFF_MULTI_QUEUE; the kernel
+ * spreads flows over the queues by hash). */
+int usn_dev_tap_open(const char *name, struct usn_pool *pool, bool multi, struct usn_dev **ret, char *err,
+		     size_t errlen);
 
 #endif

@@ -358,3 +358,25 @@ void usn_arp_fini(struct usn_ip *ip)
 			arp_free(ip, &c->e[i]);
 	usn_timer_cancel(ip->wheel, &c->announce_timer);
 }
+
+/* DEVIATION(RFC 826): with several stack instances on one interface the
+ * ARP reply to one instance's request may reach another (the interface
+ * spreads frames by a hash), so an instance also takes the MAC of an
+ * on-link sender from the frames of its datagrams, for an address it has
+ * no resolved entry for; a resolved entry only changes through ARP. Off by
+ * default (ip->arp_glean). */
+void usn_arp_glean(struct usn_ip *ip, uint32_t src, const uint8_t *mac)
+{
+	if (!ip->arp_glean || ((src ^ ip->addr) & ip->mask) != 0 || usn_eth_is_multicast(mac) ||
+	    usn_eth_is_zero(mac))
+		return;
+	struct usn_arp_entry *e = arp_find(&ip->arp, src);
+	if (e && e->state == USN_ARP_REACHABLE)
+		return;
+	if (!e)
+		e = arp_alloc(ip, src);
+	if (e) {
+		USN_CTR_INC(ip->ctr, ARP_GLEANED);
+		arp_confirm(ip, e, mac);
+	}
+}

@@ -405,7 +405,7 @@ int usn_ip_output(struct usn_ip *ip, uint32_t src, uint32_t dst, uint8_t proto, 
 
 /* ---- receive ---- */
 
-static void ipv4_input(struct usn_ip *ip, uint32_t buf, bool l2_bcast)
+static void ipv4_input(struct usn_ip *ip, uint32_t buf, bool l2_bcast, const uint8_t *src_mac)
 {
 	struct usn_pool *pool = ip->pool;
 	struct usn_ipv4_repr r;
@@ -454,6 +454,8 @@ static void ipv4_input(struct usn_ip *ip, uint32_t buf, bool l2_bcast)
 		USN_DROP(ip->ctr, IP_DROP_MARTIAN_SRC);
 		goto drop;
 	}
+	if (ip->arp_glean && !l2_bcast)
+		usn_arp_glean(ip, r.src, src_mac);
 	usn_buf_pull(pool, buf, r.hdr_len);
 	if (chained)
 		usn_buf_chain_trim(pool, buf, r.payload_len);
@@ -530,7 +532,7 @@ void usn_ip_eth_input(struct usn_ip *ip, uint32_t buf)
 	usn_buf_pull(pool, buf, USN_ETH_HLEN);
 	switch (eth.ethertype) {
 	case USN_ETHERTYPE_IPV4:
-		ipv4_input(ip, buf, bcast);
+		ipv4_input(ip, buf, bcast, eth.src);
 		return;
 	case USN_ETHERTYPE_ARP:
 		usn_arp_input(ip, buf, &eth);

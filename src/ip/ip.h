@@ -155,6 +155,10 @@ struct usn_ip {
 	uint64_t icmp_last;
 
 	struct usn_arp_cache arp;
+	/* One of several stack instances on one interface (--cores): ARP
+	 * frames reach only one of them, so each learns a neighbour's MAC
+	 * from its datagrams too (usn_arp_glean). */
+	bool arp_glean;
 	struct usn_reass reass;
 	struct usn_udp_table udp;
 };
@@ -218,6 +222,9 @@ void usn_arp_input(struct usn_ip *ip, uint32_t buf, const struct usn_eth_repr *e
  * resolution. Takes ownership of buf. */
 void usn_arp_resolve_send(struct usn_ip *ip, uint32_t hop, uint32_t buf);
 void usn_arp_announce(struct usn_ip *ip);
+/* An IPv4 datagram from src came in a frame from mac: an on-link src with
+ * no resolved entry gets one (only with ip->arp_glean). */
+void usn_arp_glean(struct usn_ip *ip, uint32_t src, const uint8_t *mac);
 /* The entry for a neighbour or NULL (tests, usnet-stat). */
 const struct usn_arp_entry *usn_arp_lookup(const struct usn_ip *ip, uint32_t addr);
 

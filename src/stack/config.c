@@ -19,6 +19,7 @@ void usn_config_init(struct usn_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->log_level = 1;
+	cfg->queues = 1;
 }
 
 static int parse_ipv4(const char *s, uint32_t *ret)
@@ -62,6 +63,14 @@ int usn_config_set(struct usn_config *cfg, const char *name, const char *value, 
 			return -EINVAL;
 		}
 		snprintf(cfg->dev, sizeof(cfg->dev), "%s", value);
+		return 0;
+	}
+	if (strcmp(name, "cores") == 0) {
+		if (parse_u64(value, 64, &v) < 0 || v < 1) {
+			snprintf(err, errlen, "--cores: expected 1..64 stack instances, got '%s'", value);
+			return -EINVAL;
+		}
+		cfg->queues = (uint16_t)v;
 		return 0;
 	}
 	if (strcmp(name, "user") == 0) {
@@ -154,6 +163,8 @@ const char *usn_config_usage(void)
 	       "  --seed N            seed of the stack's random source (default: from the OS)\n"
 	       "  --nbufs N           packet buffers of 2 KiB (default 16384)\n"
 	       "  --log-level N       0 errors, 1 warnings (default), 2 info, 3 debug\n"
+	       "  --cores N           N stack instances, one thread each, pinned, sharing nothing;\n"
+	       "                      flows spread by a multi-queue TAP or AF_PACKET fanout\n"
 	       "  --user NAME         once the device is open, run as NAME; every capability is\n"
 	       "                      dropped then, with or without --user\n";
 }

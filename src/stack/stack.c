@@ -130,6 +130,9 @@ int usn_stack_create(const struct usn_config *cfg, struct usn_stack **ret, char 
 	/* A random locally administered unicast MAC (IEEE 802 U/L bit). */
 	usn_rand_bytes(&s->rand, ip->mac, sizeof(ip->mac));
 	ip->mac[0] = (uint8_t)((ip->mac[0] & 0xfe) | 0x02);
+	if (cfg->mac_set)
+		memcpy(ip->mac, cfg->mac, sizeof(ip->mac));
+	ip->arp_glean = cfg->queues > 1;
 	usn_ip_init(ip);
 	ip->tcp_input = stack_tcp_input;
 	ip->tcp_icmp_error = stack_tcp_icmp_error;
@@ -137,7 +140,8 @@ int usn_stack_create(const struct usn_config *cfg, struct usn_stack **ret, char 
 
 	if (cfg->dev[0]) {
 		struct usn_dev *dev;
-		rc = usn_dev_open(cfg->dev, &s->pool, &dev, err, errlen);
+		rc = usn_dev_open_queue(cfg->dev, &s->pool, cfg->queue, cfg->queues ? cfg->queues : 1, &dev, err,
+					errlen);
 		if (rc < 0) {
 			usn_stack_destroy(s);
 			return rc;
@@ -171,6 +175,11 @@ void usn_stack_destroy(struct usn_stack *s)
 	usn_pool_fini(&s->pool);
 	sodium_memzero(s->secret, sizeof(s->secret));
 	free(s);
+}
+
+USNET_API void usn_stack_mac(const struct usn_stack *s, uint8_t ret_mac[6])
+{
+	memcpy(ret_mac, s->ip.mac, 6);
 }
 
 void usn_stack_set_time(struct usn_stack *s, uint64_t now)

@@ -74,8 +74,8 @@ static void test_open_bad_tap_name(void **state)
 	assert_null(d);
 	assert_non_null(strstr(err, "too long"));
 	assert_non_null(strstr(err, "abcdefghijklmnop"));
-	assert_int_equal(usn_dev_tap_open("a/b", &pool, &d, err, sizeof(err)), -EINVAL);
-	assert_int_equal(usn_dev_tap_open("", &pool, &d, err, sizeof(err)), -EINVAL);
+	assert_int_equal(usn_dev_tap_open("a/b", &pool, false, &d, err, sizeof(err)), -EINVAL);
+	assert_int_equal(usn_dev_tap_open("", &pool, false, &d, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "empty"));
 	usn_pool_fini(&pool);
 }
@@ -390,11 +390,11 @@ static void test_tap_existing(void **state)
 	assert_false(flags & IFF_UP);
 	assert_int_equal(usn_pool_init(&pool, 16, 2048, 128), 0);
 
-	assert_int_equal(usn_dev_tap_open(name, &pool, &d, err, sizeof(err)), 0);
+	assert_int_equal(usn_dev_tap_open(name, &pool, false, &d, err, sizeof(err)), 0);
 	assert_int_equal(if_flags(name, &flags), 0);
 	assert_true(flags & IFF_UP);
 	/* a second user of the same TAP is refused with the reason */
-	assert_int_equal(usn_dev_tap_open(name, &pool, &d2, err, sizeof(err)), -EBUSY);
+	assert_int_equal(usn_dev_tap_open(name, &pool, false, &d2, err, sizeof(err)), -EBUSY);
 	assert_null(d2);
 	assert_non_null(strstr(err, "TUNSETIFF"));
 	assert_non_null(strstr(err, name));
@@ -405,7 +405,7 @@ static void test_tap_existing(void **state)
 	assert_int_equal(if_nametoindex(name), 0);
 
 	/* an interface that is not a TAP */
-	assert_int_equal(usn_dev_tap_open("lo", &pool, &d2, err, sizeof(err)), -EINVAL);
+	assert_int_equal(usn_dev_tap_open("lo", &pool, false, &d2, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "TUNSETIFF lo"));
 	assert_non_null(strstr(err, "not a TAP"));
 	usn_pool_fini(&pool);
@@ -421,7 +421,7 @@ static void test_tap_mtu_larger_than_buffers(void **state)
 	/* 1024-byte buffers cannot hold 1500-byte frames */
 	tap_name(name, sizeof(name), "m");
 	assert_int_equal(usn_pool_init(&pool, 16, 1024, 128), 0);
-	assert_int_equal(usn_dev_tap_open(name, &pool, &d, err, sizeof(err)), -EINVAL);
+	assert_int_equal(usn_dev_tap_open(name, &pool, false, &d, err, sizeof(err)), -EINVAL);
 	assert_null(d);
 	assert_non_null(strstr(err, "MTU 1500"));
 	assert_int_equal(if_nametoindex(name), 0);
