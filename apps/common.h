@@ -87,7 +87,7 @@ static inline int usn_app_drop_privileges(const char *prog, const struct usn_con
 static inline int usn_app_one_instance(const char *prog, const struct usn_config *cfg)
 {
 	if (cfg->queues > 1) {
-		fprintf(stderr, "%s: --cores %u: this program runs one instance (usnet-dnsd runs several)\n",
+		fprintf(stderr, "%s: --cores %u: this program runs one instance (usnet-httpd and usnet-dnsd run several)\n",
 			prog, (unsigned)cfg->queues);
 		return 2;
 	}

@@ -16,6 +16,8 @@
  * Uses only the public API of libusnet.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -40,14 +42,17 @@
 #define REQ_BURST 40000
 #define REQS_PER_TURN 32        /* pipelined requests answered before others get a turn */
 
-static volatile sig_atomic_t want_stats, want_quit, want_reload;
+/* Set by signals, read by every instance's loop: each SIGUSR1 or SIGHUP
+ * bumps a generation, and each instance acts once per new value. */
+static volatile sig_atomic_t stats_gen, reload_gen, want_quit;
+static pthread_mutex_t print_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static void on_signal(int sig)
 {
 	if (sig == SIGUSR1)
-		want_stats = 1;
+		stats_gen++;
 	else if (sig == SIGHUP)
-		want_reload = 1;
+		reload_gen++;
 	else
 		want_quit = 1;
 }
@@ -87,6 +92,8 @@ struct hconn {
 };
 
 struct server {
+	int index, ninst; /* instance of --cores */
+	sig_atomic_t stats_seen, reload_seen;
 	struct usn_stack *s;
 	int lsd;
 	int root_fd;
@@ -737,7 +744,12 @@ static void sweep(struct server *sv, uint64_t now)
 static void print_stats(struct server *sv)
 {
 	const struct fcache_stats *fs = fcache_stats(sv->cache);
-	printf("usnet-httpd: requests 1xx %llu 2xx %llu 3xx %llu 4xx %llu 5xx %llu; bytes sent %llu; connections "
+	pthread_mutex_lock(&print_mu);
+	if (sv->ninst > 1)
+		printf("usnet-httpd[%d]: ", sv->index);
+	else
+		printf("usnet-httpd: ");
+	printf("requests 1xx %llu 2xx %llu 3xx %llu 4xx %llu 5xx %llu; bytes sent %llu; connections "
 	       "open %u total %llu refused %llu timed out %llu; cache hits %llu misses %llu revalidations %llu "
 	       "evictions %llu\n",
 	       (unsigned long long)sv->req_by_class[1], (unsigned long long)sv->req_by_class[2],
@@ -748,12 +760,81 @@ static void print_stats(struct server *sv)
 	       (unsigned long long)fs->revalidations, (unsigned long long)fs->evictions);
 	if (sv->log) {
 		struct alog_stats ls = alog_stats(sv->log);
-		printf("usnet-httpd: access log lines %llu dropped %llu; bytes written %llu; write errors %llu\n",
+		if (sv->ninst > 1)
+			printf("usnet-httpd[%d]: ", sv->index);
+		else
+			printf("usnet-httpd: ");
+		printf("access log lines %llu dropped %llu; bytes written %llu; write errors %llu\n",
 		       (unsigned long long)ls.lines, (unsigned long long)ls.lines_dropped,
 		       (unsigned long long)ls.bytes_written, (unsigned long long)ls.write_errors);
 	}
 	usn_stack_print_counters(sv->s, stdout, 0);
 	fflush(stdout);
+	pthread_mutex_unlock(&print_mu);
+}
+
+/* One instance's loop, until SIGINT or SIGTERM. */
+static void serve(struct server *sv)
+{
+	uint64_t last_sweep = now_ms();
+	while (!want_quit) {
+		if (sv->stats_seen != stats_gen) {
+			sv->stats_seen = stats_gen;
+			print_stats(sv);
+		}
+		if (sv->reload_seen != reload_gen) {
+			sv->reload_seen = reload_gen;
+			fcache_flush(sv->cache);
+			if (sv->log)
+				alog_reopen(sv->log); /* after log rotation */
+		}
+		/* Paused pipelines need the loop to come back at once. */
+		int n = usn_stack_poll(sv->s, sv->npaused ? 0 : 1000);
+		uint64_t now = now_ms();
+		if (n > 0) {
+			struct usn_event ev[256];
+			int k;
+			while ((k = usn_events(sv->s, ev, 256)) > 0) {
+				for (int i = 0; i < k; i++) {
+					if (ev[i].sd == sv->lsd)
+						accept_all(sv, now);
+					else if (ev[i].udata)
+						conn_run(sv, ev[i].udata, now);
+				}
+			}
+		}
+		if (sv->npaused) {
+			struct hconn *next;
+			for (struct hconn *hc = sv->conns; hc; hc = next) {
+				next = hc->next;
+				if (hc->paused)
+					conn_run(sv, hc, now);
+			}
+		}
+		if (now - last_sweep >= 1000) {
+			last_sweep = now;
+			sweep(sv, now);
+			if (sv->log)
+				alog_flush(sv->log);
+		}
+	}
+}
+
+static void *serve_thread(void *arg)
+{
+	serve(arg);
+	return NULL;
+}
+
+static void pin(pthread_t t, int index)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (ncpu < 1)
+		return;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET((int)(index % ncpu), &set);
+	pthread_setaffinity_np(t, sizeof(set), &set);
 }
 
 static void usage(FILE *out)
@@ -784,12 +865,11 @@ int main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	static struct server sv;
+	unsigned max_conns = MAX_CONNS_DEFAULT;
 	struct usn_config cfg;
 	usn_config_init(&cfg);
 	const char *root = NULL, *logpath = NULL;
 	long port = 80;
-	sv.max_conns = MAX_CONNS_DEFAULT;
 	int c, idx, rc;
 	while ((c = getopt_long(argc, argv, "hV", opts, &idx)) != -1) {
 		char *end;
@@ -813,7 +893,7 @@ int main(int argc, char **argv)
 				fprintf(stderr, "usnet-httpd: --max-conns: expected 1..1000000, got '%s'\n", optarg);
 				return 2;
 			}
-			sv.max_conns = (unsigned)v;
+			max_conns = (unsigned)v;
 			break;
 		}
 		case 'h':
@@ -841,25 +921,12 @@ int main(int argc, char **argv)
 	}
 	if ((rc = usn_app_require_device("usnet-httpd", &cfg)) != 0)
 		return rc;
-	if ((rc = usn_app_one_instance("usnet-httpd", &cfg)) != 0)
-		return rc;
-	sv.root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (sv.root_fd < 0) {
+	int root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0) {
 		fprintf(stderr, "usnet-httpd: --root %s: %s\n", root, strerror(errno));
 		return 2;
 	}
-	if (logpath) {
-		sv.log = alog_open(logpath);
-		if (!sv.log) {
-			fprintf(stderr, "usnet-httpd: --access-log %s: %s\n", logpath, strerror(errno));
-			return 2;
-		}
-	}
-	sv.mime = http_mime_load("/etc/mime.types");
-	sv.cache = fcache_new(sv.root_fd, sv.mime, 4096);
-	sv.lim = (struct http_limits){
-		.max_header_bytes = 8192, .max_target_bytes = 4096, .max_fields = 100, .max_body_bytes = 1 << 20,
-	};
+	struct http_mime_table *mime = http_mime_load("/etc/mime.types");
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -870,77 +937,108 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* The instances (--cores): each its own stack on its own queue of
+	 * the device, file cache and access log writer, all with the first
+	 * one's MAC; the root and the media types are shared (only read).
+	 * Devices are opened while privileges last. */
+	int ninst = cfg.queues ? cfg.queues : 1, made = 0;
+	struct server **inst = calloc((size_t)ninst, sizeof(*inst));
 	char err[256];
-	rc = usn_stack_create(&cfg, &sv.s, err, sizeof(err));
-	if (rc < 0) {
-		fprintf(stderr, "usnet-httpd: %s\n", err[0] ? err : strerror(-rc));
+	if (!inst) {
+		fprintf(stderr, "usnet-httpd: out of memory\n");
 		return 1;
 	}
-	if (usn_app_drop_privileges("usnet-httpd", &cfg) != 0) {
-		usn_stack_destroy(sv.s);
-		return 1;
-	}
-	sv.lsd = usn_socket(sv.s, USN_SOCK_STREAM);
 	struct usn_addr any = usn_addr_v4(0, (uint16_t)port);
-	if (sv.lsd < 0 || (rc = usn_bind(sv.s, sv.lsd, &any)) < 0 || (rc = usn_listen(sv.s, sv.lsd, 4096)) < 0) {
-		fprintf(stderr, "usnet-httpd: cannot listen on port %ld: %s\n", port, strerror(-rc));
-		usn_stack_destroy(sv.s);
-		return 1;
+	for (; made < ninst; made++) {
+		struct server *x = calloc(1, sizeof(*x));
+		if (!x) {
+			fprintf(stderr, "usnet-httpd: out of memory\n");
+			goto fail;
+		}
+		inst[made] = x;
+		x->index = made;
+		x->ninst = ninst;
+		x->max_conns = max_conns;
+		x->root_fd = root_fd;
+		x->mime = mime;
+		x->cache = fcache_new(root_fd, mime, 4096);
+		x->lim = (struct http_limits){
+			.max_header_bytes = 8192, .max_target_bytes = 4096, .max_fields = 100,
+			.max_body_bytes = 1 << 20,
+		};
+		if (logpath) {
+			x->log = alog_open(logpath);
+			if (!x->log) {
+				fprintf(stderr, "usnet-httpd: --access-log %s: %s\n", logpath, strerror(errno));
+				rc = 2;
+				goto fail_rc;
+			}
+		}
+		struct usn_config ci = cfg;
+		ci.queue = (uint16_t)made;
+		if (made > 0) {
+			usn_stack_mac(inst[0]->s, ci.mac);
+			ci.mac_set = 1;
+		}
+		rc = usn_stack_create(&ci, &x->s, err, sizeof(err));
+		if (rc < 0) {
+			fprintf(stderr, "usnet-httpd: %s\n", err[0] ? err : strerror(-rc));
+			goto fail;
+		}
+		x->lsd = usn_socket(x->s, USN_SOCK_STREAM);
+		if (x->lsd < 0 || (rc = usn_bind(x->s, x->lsd, &any)) < 0 || (rc = usn_listen(x->s, x->lsd, 4096)) < 0) {
+			fprintf(stderr, "usnet-httpd: cannot listen on port %ld: %s\n", port,
+				strerror(x->lsd < 0 ? -x->lsd : -rc));
+			goto fail;
+		}
 	}
+	/* Before any thread exists: capabilities are per thread. */
+	if (usn_app_drop_privileges("usnet-httpd", &cfg) != 0)
+		goto fail;
 	char abuf[32];
 	struct usn_addr me = usn_addr_v4(cfg.addr, 0);
-	fprintf(stderr, "usnet-httpd: ready on %s %s/%u port %ld, root %s\n", cfg.dev,
-		usn_addr_format(&me, abuf, sizeof(abuf)), cfg.prefix_len, port, root);
-
-	uint64_t last_sweep = now_ms();
-	while (!want_quit) {
-		if (want_stats) {
-			want_stats = 0;
-			print_stats(&sv);
-		}
-		if (want_reload) {
-			want_reload = 0;
-			fcache_flush(sv.cache);
-			if (sv.log)
-				alog_reopen(sv.log); /* after log rotation */
-		}
-		/* Paused pipelines need the loop to come back at once. */
-		int n = usn_stack_poll(sv.s, sv.npaused ? 0 : 1000);
-		uint64_t now = now_ms();
-		if (n > 0) {
-			struct usn_event ev[256];
-			int k;
-			while ((k = usn_events(sv.s, ev, 256)) > 0) {
-				for (int i = 0; i < k; i++) {
-					if (ev[i].sd == sv.lsd)
-						accept_all(&sv, now);
-					else if (ev[i].udata)
-						conn_run(&sv, ev[i].udata, now);
-				}
+	fprintf(stderr, "usnet-httpd: ready on %s %s/%u port %ld, root %s%s\n", cfg.dev,
+		usn_addr_format(&me, abuf, sizeof(abuf)), cfg.prefix_len, port, root,
+		ninst > 1 ? ", several instances" : "");
+	pthread_t *tid = calloc((size_t)ninst, sizeof(*tid));
+	int started = 1;
+	if (ninst > 1 && tid) {
+		pin(pthread_self(), 0);
+		for (; started < ninst; started++) {
+			if (pthread_create(&tid[started], NULL, serve_thread, inst[started]) != 0) {
+				fprintf(stderr, "usnet-httpd: cannot start instance %d\n", started);
+				want_quit = 1;
+				break;
 			}
-		}
-		if (sv.npaused) {
-			struct hconn *next;
-			for (struct hconn *hc = sv.conns; hc; hc = next) {
-				next = hc->next;
-				if (hc->paused)
-					conn_run(&sv, hc, now);
-			}
-		}
-		if (now - last_sweep >= 1000) {
-			last_sweep = now;
-			sweep(&sv, now);
-			if (sv.log)
-				alog_flush(sv.log);
+			pin(tid[started], started);
 		}
 	}
-	print_stats(&sv);
-	while (sv.conns)
-		conn_free(&sv, sv.conns, false);
-	alog_close(sv.log);
-	usn_stack_destroy(sv.s);
-	fcache_free(sv.cache);
-	http_mime_free(sv.mime);
-	close(sv.root_fd);
-	return 0;
+	serve(inst[0]);
+	for (int i = 1; i < started; i++)
+		pthread_join(tid[i], NULL);
+	free(tid);
+	rc = 0;
+	goto out;
+fail:
+	rc = 1;
+fail_rc:
+out:
+	for (int i = 0; i < ninst; i++) {
+		struct server *x = inst[i];
+		if (!x)
+			continue;
+		if (x->s && rc == 0)
+			print_stats(x);
+		while (x->conns)
+			conn_free(x, x->conns, false);
+		alog_close(x->log);
+		if (x->s)
+			usn_stack_destroy(x->s);
+		fcache_free(x->cache);
+		free(x);
+	}
+	free(inst);
+	http_mime_free(mime);
+	close(root_fd);
+	return rc;
 }

@@ -8,14 +8,19 @@
 # instances must have answered a share (their SIGUSR1 lines), the instance
 # that never saw the client's ARP must have learned its MAC from datagrams
 # (ARP_GLEANED), answers must be right over UDP and TCP, and SIGTERM must
-# end both with exit status 0. Programs that run one instance refuse
-# --cores 2 (exit 2). One line per case (tests/interop/lib.sh).
+# end both with exit status 0. Then usnet-httpd with two instances: ab
+# with a new connection per request (all 200, none failed), both instances
+# serving, a 1 MB file byte for byte, exit 0 on SIGTERM. Programs that run
+# one instance refuse --cores 2 (exit 2). One line per case
+# (tests/interop/lib.sh).
 # shellcheck source=tests/interop/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 USNET_DNSD=${USNET_DNSD:-$(dirname "$USNET_ECHO")/dnsd/usnet-dnsd}
 ZONE=$USN_REPO/examples/zones/example.com.zone
-cases=(cores-start cores-answers cores-dnsperf cores-both-served cores-gleaned cores-sigterm cores-refused-single)
+cases=(cores-start cores-answers cores-dnsperf cores-both-served cores-gleaned cores-sigterm
+	cores-httpd-start cores-httpd-ab cores-httpd-both-served cores-httpd-file cores-httpd-sigterm
+	cores-refused-single)
 USN_REASON=$(usn_preflight)
 [ -x "$USNET_DNSD" ] || USN_REASON="usnet-dnsd not built at $USNET_DNSD"
 command -v dnsperf >/dev/null || USN_REASON="dnsperf missing"
@@ -107,6 +112,76 @@ if ! kill -0 "$PID" 2>/dev/null; then
 	usn_untrack "$PID"
 fi
 if [ "$st" = 0 ]; then usn_pass cores-sigterm; else usn_fail cores-sigterm "exit status $st"; fi
+
+# ---- usnet-httpd ----
+USNET_HTTPD=${USNET_HTTPD:-$(dirname "$USNET_ECHO")/httpd/usnet-httpd}
+SITE=$USN_WORK/site
+mkdir -p "$SITE"
+echo '<html>usnet</html>' >"$SITE/index.html"
+head -c 1048576 /dev/urandom >"$SITE/m1.bin"
+chmod -R a+rX "$SITE"
+HLOG=$USN_WORK/usnet-httpd.log
+ip netns exec "$USN_DEV_NS" "$USNET_HTTPD" --dev "$USN_DEV" --addr "$USN_STACK_IP/$USN_PREFIX" \
+	--root "$SITE" --cores 2 >"$HLOG" 2>&1 </dev/null &
+HPID=$!
+usn_track "$HPID"
+ok=""
+for _ in $(seq 100); do
+	grep -q '^usnet-httpd: ready on .*several instances' "$HLOG" && { ok=1; break; }
+	kill -0 "$HPID" 2>/dev/null || break
+	sleep 0.1
+done
+if [ "$USN_LINK" = tap ] && [ -n "$ok" ]; then
+	# usnet-dnsd's TAP went with it: this one is usnet-httpd's.
+	ip -n "$USN_NS" addr add "$USN_HOST_IP/$USN_PREFIX" dev "$USN_TAP" && ip -n "$USN_NS" link set "$USN_TAP" up || ok=""
+fi
+if [ -z "$ok" ]; then
+	for c in cores-httpd-start cores-httpd-ab cores-httpd-both-served cores-httpd-file cores-httpd-sigterm; do
+		usn_fail "$c" "usnet-httpd --cores 2 did not start: $(tail -n 3 "$HLOG" | tr '\n' ' ')"
+	done
+else
+	usn_pass cores-httpd-start
+	usn_ns ab -n 3000 -c 20 "http://$USN_STACK_IP/index.html" >"$USN_WORK/ab.txt" 2>&1
+	done_n=$(awk '/^Complete requests:/ { print $3 }' "$USN_WORK/ab.txt")
+	failed=$(awk '/^Failed requests:/ { print $3 }' "$USN_WORK/ab.txt")
+	non2xx=$(awk '/^Non-2xx responses:/ { print $3 }' "$USN_WORK/ab.txt")
+	if [ "$done_n" = 3000 ] && [ "$failed" = 0 ] && [ -z "$non2xx" ]; then
+		usn_pass cores-httpd-ab
+	else
+		usn_fail cores-httpd-ab "complete ${done_n:-?}, failed ${failed:-?}, non-2xx ${non2xx:-0}"
+	fi
+	kill -USR1 "$HPID"
+	for _ in $(seq 30); do
+		[ "$(grep -c '^usnet-httpd\[[01]\]: requests' "$HLOG")" -ge 2 ] && break
+		sleep 0.1
+	done
+	r0=$(sed -n 's/^usnet-httpd\[0\]: requests 1xx [0-9]* 2xx \([0-9]*\).*/\1/p' "$HLOG" | tail -n 1)
+	r1=$(sed -n 's/^usnet-httpd\[1\]: requests 1xx [0-9]* 2xx \([0-9]*\).*/\1/p' "$HLOG" | tail -n 1)
+	if [ "${r0:-0}" -gt 100 ] && [ "${r1:-0}" -gt 100 ]; then
+		usn_pass cores-httpd-both-served
+		usn_info "requests per instance: $r0 and $r1"
+	else
+		usn_fail cores-httpd-both-served "2xx per instance: ${r0:-none} and ${r1:-none}"
+	fi
+	why=""
+	for i in 1 2 3 4; do
+		usn_ns curl -s --max-time 20 -o "$USN_WORK/m1.$i" "http://$USN_STACK_IP/m1.bin"
+		cmp -s "$USN_WORK/m1.$i" "$SITE/m1.bin" || why="$why download $i differs"
+	done
+	if [ -z "$why" ]; then usn_pass cores-httpd-file; else usn_fail cores-httpd-file "$why"; fi
+	kill -TERM "$HPID"
+	st=timeout
+	for _ in $(seq 50); do
+		kill -0 "$HPID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if ! kill -0 "$HPID" 2>/dev/null; then
+		wait "$HPID"
+		st=$?
+		usn_untrack "$HPID"
+	fi
+	if [ "$st" = 0 ]; then usn_pass cores-httpd-sigterm; else usn_fail cores-httpd-sigterm "exit status $st"; fi
+fi
 
 ip netns exec "$USN_DEV_NS" "$USNET_ECHO" --dev "$USN_DEV" --addr "$USN_STACK_IP/$USN_PREFIX" --cores 2 \
 	>"$USN_WORK/echo-cores.log" 2>&1 </dev/null &
