@@ -259,8 +259,15 @@ static const struct usn_dev_ops tap_ops = {
 };
 
 /* Writes the TUNSETIFF failure with what to do about it. */
-static void tap_setiff_error(int e, const char *name, char *err, size_t errlen)
+static void tap_setiff_error(int e, const char *name, bool multi, char *err, size_t errlen)
 {
+	if (e == EINVAL && multi) {
+		snprintf(err, errlen,
+			 "TUNSETIFF %s: %s (several instances need a multi-queue TAP: remove %s, or make it with "
+			 "`ip tuntap add %s mode tap multi_queue vnet_hdr`)",
+			 name, strerror(e), name, name);
+		return;
+	}
 	switch (e) {
 	case EPERM:
 	case EACCES:
@@ -379,7 +386,7 @@ int usn_dev_tap_open(const char *name, struct usn_pool *pool, bool multi, struct
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | (multi ? IFF_MULTI_QUEUE : 0);
 	if (ioctl(t->fd, TUNSETIFF, &ifr) < 0) {
 		ret_err = -errno;
-		tap_setiff_error(errno, name, err, errlen);
+		tap_setiff_error(errno, name, multi, err, errlen);
 		goto fail;
 	}
 
