@@ -401,6 +401,53 @@ static void test_arp_stale_refresh(void **state)
 	assert_int_equal(rig_in_use(r), r->base_in_use);
 }
 
+/* Several instances (--cores): the MAC of an on-link sender is learned from
+ * its datagrams when ARP went elsewhere (usn_arp_glean); not with gleaning
+ * off (one instance), not for an off-link source, and a resolved entry is
+ * not changed by a datagram from another MAC. */
+static void test_arp_glean(void **state)
+{
+	struct rig *r = *state;
+	rig_clear(r);
+	/* off (the default): a datagram teaches nothing (the port
+	 * unreachable it gets starts a resolution, by ARP) */
+	rig_send_udp(r, 1000, 9, "x", 1);
+	rig_run(r);
+	const struct usn_arp_entry *e0 = usn_arp_lookup(&r->s->ip, RIG_PEER);
+	assert_true(!e0 || e0->state != USN_ARP_REACHABLE);
+	assert_int_equal(CTR(r, ARP_GLEANED), 0);
+	r->s->ip.arp_glean = true;
+	rig_send_udp(r, 1000, 9, "x", 1);
+	rig_run(r);
+	const struct usn_arp_entry *e = usn_arp_lookup(&r->s->ip, RIG_PEER);
+	assert_non_null(e);
+	assert_int_equal(e->state, USN_ARP_REACHABLE);
+	assert_memory_equal(e->mac, rig_peer_mac, 6);
+	assert_int_equal(CTR(r, ARP_GLEANED), 1);
+	/* a resolved entry only changes through ARP */
+	static const uint8_t other_mac[6] = {0x02, 0x11, 0x22, 0x33, 0x44, 0x55};
+	uint8_t f[RIG_FRAME_MAX];
+	uint8_t u[64];
+	size_t ul = rig_udp_build(u, RIG_PEER, RIG_ADDR, 1001, 9, "y", 1);
+	struct usn_ipv4_repr ip = rig_iphdr(r, USN_IPPROTO_UDP, ul);
+	size_t n = rig_ipv4_frame(f, rig_stack_mac, &ip, u, ul);
+	memcpy(f + 6, other_mac, 6); /* the frame's source MAC */
+	rig_send(r, f, n);
+	rig_run(r);
+	assert_memory_equal(usn_arp_lookup(&r->s->ip, RIG_PEER)->mac, rig_peer_mac, 6);
+	assert_int_equal(CTR(r, ARP_GLEANED), 1);
+	/* an off-link source (through a router) is not a neighbour */
+	const uint32_t far = 0xc6336401u; /* 198.51.100.1 */
+	ul = rig_udp_build(u, far, RIG_ADDR, 1002, 9, "z", 1);
+	ip = rig_iphdr(r, USN_IPPROTO_UDP, ul);
+	ip.src = far;
+	n = rig_ipv4_frame(f, rig_stack_mac, &ip, u, ul);
+	rig_send(r, f, n);
+	rig_run(r);
+	assert_null(usn_arp_lookup(&r->s->ip, far));
+	assert_int_equal(CTR(r, ARP_GLEANED), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -414,6 +461,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_arp_conflict, rig_setup, rig_teardown),
 		cmocka_unit_test_setup_teardown(test_arp_malformed, rig_setup, rig_teardown),
 		cmocka_unit_test_setup_teardown(test_arp_stale_refresh, rig_setup, rig_teardown),
+		cmocka_unit_test_setup_teardown(test_arp_glean, rig_setup, rig_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
