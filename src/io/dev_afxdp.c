@@ -65,6 +65,7 @@ struct usn_dev_xdp {
 	struct xsk_ring_cons rx;
 	struct xsk_ring_prod tx;
 	struct xdp_program *prog;
+	struct bpf_object *obj; /* ours: a program made from it does not own it */
 	enum xdp_attach_mode mode;
 	bool attached;
 	int addr_map_fd;
@@ -256,6 +257,8 @@ static void xdp_destroy(struct usn_dev *d)
 		}
 		xdp_program__close(x->prog);
 	}
+	if (x->obj)
+		bpf_object__close(x->obj);
 	free(x);
 }
 
@@ -340,16 +343,15 @@ int usn_dev_afxdp_open(const char *spec, struct usn_pool *pool, struct usn_dev *
 	memset(&oopts, 0, sizeof(oopts));
 	oopts.sz = sizeof(oopts);
 	oopts.object_name = "usn_steer";
-	struct bpf_object *obj = bpf_object__open_mem(usn_steer_obj, usn_steer_obj_len, &oopts);
-	if (!obj) {
+	x->obj = bpf_object__open_mem(usn_steer_obj, usn_steer_obj_len, &oopts);
+	if (!x->obj) {
 		rc = -errno;
 		goto fail;
 	}
-	x->prog = xdp_program__from_bpf_obj(obj, "xdp");
+	x->prog = xdp_program__from_bpf_obj(x->obj, "xdp");
 	if (libxdp_get_error(x->prog)) {
 		rc = (int)libxdp_get_error(x->prog);
 		x->prog = NULL;
-		bpf_object__close(obj);
 		goto fail;
 	}
 	const char *mode_env = getenv("USNET_XDP_MODE");
