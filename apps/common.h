@@ -12,7 +12,11 @@
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
+#include <pthread.h>
 #include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -80,6 +84,46 @@ static inline int usn_app_drop_privileges(const char *prog, const struct usn_con
 		return 1;
 	}
 	return 0;
+}
+
+/* Pins thread t to CPU index mod the CPUs online (--cores). */
+static inline void usn_app_pin(pthread_t t, int index)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (ncpu < 1)
+		return;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET((int)(index % ncpu), &set);
+	pthread_setaffinity_np(t, sizeof(set), &set);
+}
+
+/* Runs serve(inst[i]) for each of n instances (--cores): instance 0 in the
+ * calling thread, the others in threads of their own, each pinned to a CPU
+ * when n > 1; returns when all have returned. If a thread cannot start,
+ * *quit is set so the ones running stop too. */
+static inline void usn_app_run_instances(const char *prog, void *const *inst, int n, void *(*serve)(void *),
+					 volatile sig_atomic_t *quit)
+{
+	pthread_t *tid = n > 1 ? calloc((size_t)n, sizeof(*tid)) : NULL;
+	int started = 1;
+	if (tid) {
+		usn_app_pin(pthread_self(), 0);
+		for (; started < n; started++) {
+			if (pthread_create(&tid[started], NULL, serve, inst[started]) != 0) {
+				fprintf(stderr, "%s: cannot start instance %d\n", prog, started);
+				*quit = 1;
+				break;
+			}
+			usn_app_pin(tid[started], started);
+		}
+	} else if (n > 1) {
+		fprintf(stderr, "%s: out of memory: running one instance of %d\n", prog, n);
+	}
+	serve(inst[0]);
+	for (int i = 1; i < started; i++)
+		pthread_join(tid[i], NULL);
+	free(tid);
 }
 
 /* For a program that runs one stack instance only: --cores above 1 is

@@ -343,8 +343,9 @@ static void sweep(struct server *sv, uint64_t now)
 }
 
 /* One instance's loop, until SIGINT or SIGTERM. */
-static void serve(struct server *sv)
+static void *serve(void *arg)
 {
+	struct server *sv = arg;
 	uint64_t last_sweep = now_ms();
 	while (!want_quit) {
 		if (sv->stats_seen != stats_gen) {
@@ -375,24 +376,7 @@ static void serve(struct server *sv)
 			sweep(sv, now);
 		}
 	}
-}
-
-/* Instances other than the first: a thread each, pinned to a CPU. */
-static void *serve_thread(void *arg)
-{
-	serve(arg);
 	return NULL;
-}
-
-static void pin(pthread_t t, int index)
-{
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	if (ncpu < 1)
-		return;
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	CPU_SET((int)(index % ncpu), &set);
-	pthread_setaffinity_np(t, sizeof(set), &set);
 }
 
 static void usage(FILE *out)
@@ -585,23 +569,7 @@ int main(int argc, char **argv)
 		cfg.dev, usn_addr_format(&me, abuf, sizeof(abuf)), cfg.prefix_len, port, db->nzones,
 		(unsigned long long)records, db->nnodes, (unsigned long long)(db->canned_bytes / 1024),
 		ninst > 1 ? ", several instances" : "");
-	pthread_t *tid = calloc((size_t)ninst, sizeof(*tid));
-	int started = 1;
-	if (ninst > 1 && tid) {
-		pin(pthread_self(), 0);
-		for (; started < ninst; started++) {
-			if (pthread_create(&tid[started], NULL, serve_thread, inst[started]) != 0) {
-				fprintf(stderr, "usnet-dnsd: cannot start instance %d\n", started);
-				want_quit = 1;
-				break;
-			}
-			pin(tid[started], started);
-		}
-	}
-	serve(inst[0]);
-	for (int i = 1; i < started; i++)
-		pthread_join(tid[i], NULL);
-	free(tid);
+	usn_app_run_instances("usnet-dnsd", (void *const *)inst, ninst, serve, &want_quit);
 	rc = 0;
 	goto out;
 fail:
