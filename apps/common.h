@@ -30,7 +30,7 @@
 		{"gw", required_argument, NULL, 0x100}, {"pcap", required_argument, NULL, 0x100},      \
 		{"seed", required_argument, NULL, 0x100}, {"nbufs", required_argument, NULL, 0x100},   \
 		{"log-level", required_argument, NULL, 0x100}, {"user", required_argument, NULL, 0x100},   \
-		{"cores", required_argument, NULL, 0x100}
+		{"cores", required_argument, NULL, 0x100}, {"shared-addr", required_argument, NULL, 0x100}
 
 /* Handles a device option found by getopt_long (c == 0x100): returns 0, or
  * prints the message and returns 2 (the exit status for bad options). */
@@ -57,7 +57,9 @@ static inline int usn_app_drop_privileges(const char *prog, const struct usn_con
 	capng_clear(CAPNG_SELECT_BOTH);
 	/* An AF_XDP device detaches its XDP program when the stack closes
 	 * it, which takes CAP_NET_ADMIN: that one is kept. */
-	if (strncmp(cfg->dev, "afxdp:", 6) == 0)
+	/* So does an address shared with the kernel (mode b): its nftables
+	 * table is removed and the kernel asked to resolve neighbours. */
+	if (strncmp(cfg->dev, "afxdp:", 6) == 0 || cfg->shared_lo != 0)
 		capng_update(CAPNG_ADD, (capng_type_t)(CAPNG_EFFECTIVE | CAPNG_PERMITTED), CAP_NET_ADMIN);
 	if (cfg->user[0]) {
 		struct passwd *pw = getpwnam(cfg->user);

@@ -163,16 +163,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usnet-echo: %s\n", err[0] ? err : strerror(-rc));
 		return 1;
 	}
-	if (usn_app_drop_privileges("usnet-echo", &cfg) != 0) {
-		usn_stack_destroy(s);
-		return 1;
-	}
 	struct usn_addr any = usn_addr_v4(0, (uint16_t)port);
 	int usd = usn_socket(s, USN_SOCK_DGRAM);
 	int tsd = usn_socket(s, USN_SOCK_STREAM);
 	if (usd < 0 || tsd < 0 || (rc = usn_bind(s, usd, &any)) < 0 || (rc = usn_bind(s, tsd, &any)) < 0 ||
 	    (rc = usn_listen(s, tsd, 128)) < 0) {
 		fprintf(stderr, "usnet-echo: cannot open port %d: %s\n", port, strerror(usd < 0 ? -usd : -rc));
+		usn_stack_destroy(s);
+		return 1;
+	}
+	/* After binding: on an address shared with the kernel a port below
+	 * 1024 is held by a kernel socket too, which needs the privilege. */
+	if (usn_app_drop_privileges("usnet-echo", &cfg) != 0) {
 		usn_stack_destroy(s);
 		return 1;
 	}

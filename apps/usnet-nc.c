@@ -143,10 +143,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usnet-nc: %s\n", err[0] ? err : strerror(-rc));
 		return 1;
 	}
-	if (usn_app_drop_privileges("usnet-nc", &cfg) != 0) {
-		usn_stack_destroy(s);
-		return 1;
-	}
 	int sd = usn_socket(s, USN_SOCK_STREAM), lsd = -1;
 	if (sd < 0) {
 		fprintf(stderr, "usnet-nc: socket: %s\n", strerror(-sd));
@@ -162,8 +158,6 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		sd = -1;
-		if (!quiet)
-			fprintf(stderr, "usnet-nc: listening on port %d\n", listen_port);
 	} else {
 		rc = usn_connect(s, sd, &peer);
 		if (rc < 0 && rc != -EINPROGRESS) {
@@ -172,6 +166,14 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	/* After binding (a port below 1024 on an address shared with the
+	 * kernel is held by a kernel socket too, which needs the privilege). */
+	if (usn_app_drop_privileges("usnet-nc", &cfg) != 0) {
+		usn_stack_destroy(s);
+		return 1;
+	}
+	if (listen_port >= 0 && !quiet)
+		fprintf(stderr, "usnet-nc: listening on port %d\n", listen_port);
 
 	unsigned char *out = malloc(IO_BUF), *in = malloc(IO_BUF);
 	size_t out_len = 0, out_off = 0;

@@ -11,7 +11,9 @@ pkgs=(
 	# build
 	meson ninja-build gcc clang libclang-rt-14-dev llvm pkg-config
 	libcmocka-dev libpcap-dev libsodium-dev libldns-dev libcap-ng-dev
-	libxdp-dev libbpf-dev
+	libxdp-dev libbpf-dev libnftables-dev
+	# the DPDK backend (optional at build time; big, tested through vdevs)
+	libdpdk-dev
 	# interop tests: namespaces, TAP, clients, packet crafting, captures
 	iproute2 iputils-ping socat python3 python3-scapy tcpdump nftables
 	procps coreutils util-linux ethtool

@@ -75,13 +75,17 @@ struct usn_config {
 	uint16_t queue, queues;
 	uint8_t mac[6];
 	int mac_set;
+	/* Mode (b): addr is the kernel's own address on the interface, shared;
+	 * usnet owns the ports it binds and shared_lo..shared_hi for its own
+	 * connections (reserved from the kernel). 0: an address of its own. */
+	uint16_t shared_lo, shared_hi;
 };
 
 USNET_API void usn_config_init(struct usn_config *cfg);
 /* Sets one option by name, as the command line (--NAME VALUE) or a config
  * file would: "dev", "addr" (A.B.C.D/LEN), "gw", "pcap", "seed", "nbufs",
  * "log-level", "user" (an existing user name; the library only records it:
- * the program drops its privileges). Returns 0, -ENOENT for an unknown
+ * the program drops its privileges), "cores", "shared-addr" (LO-HI). Returns 0, -ENOENT for an unknown
  * name, or -EINVAL with a message in err. */
 USNET_API int usn_config_set(struct usn_config *cfg, const char *name, const char *value, char *err,
 			     size_t errlen);

@@ -63,6 +63,16 @@ USNET_API int usn_bind(struct usn_stack *s, int sd, const struct usn_addr *local
 	int rc = check_addr(local);
 	if (rc < 0)
 		return rc;
+	/* Mode (b): a port outside usnet's own range is taken from the kernel
+	 * first (-EADDRINUSE when one of its programs has it).
+	 * DEVIATION(mode b): a port once owned stays usnet's until the stack
+	 * ends, even when its socket closes. */
+	if (s->ip.arp_kernel && local->port != 0 && s->dev && s->dev->ops->own_port &&
+	    (local->port < s->ip.eph_lo || local->port > s->ip.eph_hi)) {
+		rc = s->dev->ops->own_port(s->dev, so->type == USN_SOCK_TCP ? 6 : 17, local->port);
+		if (rc < 0)
+			return rc;
+	}
 	if (so->type == USN_SOCK_TCP)
 		return usn_tcp_bind(&s->tcp, so->pcb, local->ip.v4, local->port);
 	return usn_udp_bind(&s->ip, so->pcb, local->ip.v4, local->port);

@@ -74,11 +74,7 @@ int usn_dev_open_queue(const char *spec, struct usn_pool *pool, unsigned queue, 
 			return -EINVAL;
 		}
 #ifdef USN_HAVE_AFXDP
-		if (queues > 1) {
-			snprintf(err, errlen, "device '%s': several instances on AF_XDP are not supported yet", spec);
-			return -EOPNOTSUPP;
-		}
-		return usn_dev_afxdp_open(colon + 1, pool, ret, err, errlen);
+		return usn_dev_afxdp_open(colon + 1, pool, queue, queues, ret, err, errlen);
 #else
 		snprintf(err, errlen, "device '%s': this build has no AF_XDP backend (needs libxdp-dev, libbpf-dev, clang)",
 			 spec);

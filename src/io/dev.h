@@ -8,6 +8,7 @@
 #ifndef USN_DEV_H
 #define USN_DEV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +50,22 @@ struct usn_dev_ops {
 	 * device that shares its interface with the kernel and must pick
 	 * usnet's frames out (afpacket). 0 or -errno. */
 	int (*set_addr)(struct usn_dev *dev, uint32_t addr, const uint8_t mac[6]);
+	/* Optional, mode (b) of shared/DESIGN.md: usnet shares the kernel's
+	 * own address `addr` on the interface and owns only some ports: the
+	 * ones given to own_port() and eph_lo..eph_hi, the range its own
+	 * outgoing connections take ports from (reserved from the kernel's
+	 * ephemeral ports). ARP stays with the kernel. 0 or -errno with a
+	 * message in err. Called instead of set_addr. */
+	int (*share)(struct usn_dev *dev, uint32_t addr, uint16_t eph_lo, uint16_t eph_hi, char *err,
+		     size_t errlen);
+	/* Mode (b): usnet takes port `port` of protocol `proto` (6 TCP, 17
+	 * UDP) on the shared address; -EADDRINUSE when a kernel socket holds
+	 * it. From then on the kernel's own programs cannot bind it. */
+	int (*own_port)(struct usn_dev *dev, uint8_t proto, uint16_t port);
+	/* Mode (b): the MAC of on-link neighbour `addr` from the kernel's
+	 * neighbour table: 0, -EAGAIN while the kernel resolves it (asked
+	 * now), -EHOSTUNREACH when the kernel failed to. */
+	int (*neigh_lookup)(struct usn_dev *dev, uint32_t addr, uint8_t ret_mac[6]);
 	void (*destroy)(struct usn_dev *dev);
 };
 
@@ -58,6 +75,12 @@ struct usn_dev {
 	char name[32];       /* interface or link name */
 	uint32_t mtu;        /* IP MTU of the link (1500 by default) */
 	uint32_t offloads;   /* USN_DEV_OFF_* */
+	bool has_hwaddr;     /* hwaddr is the interface's own MAC (shared with the kernel) */
+	uint8_t hwaddr[6];
+	/* The stack takes hwaddr as its MAC unless the configuration gives
+	 * one (mac_set): a DPDK port's filter takes only its own MAC. Else
+	 * the stack picks a random MAC (outside mode b). */
+	bool use_hwaddr;
 	struct usn_dev_stats stats;
 };
 

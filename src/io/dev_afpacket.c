@@ -13,6 +13,12 @@
  * usnet answers ARP with its own MAC, which the interface is asked to
  * accept, PACKET_MR_UNICAST). Frames the kernel itself sends on the
  * interface are not seen (PACKET_IGNORE_OUTGOING).
+ * Mode (b), sharing the kernel's address (share()): the filter lets
+ * through only TCP and UDP to the shared address whose destination port
+ * usnet owns (own_port(), or its range for outgoing connections), and as
+ * a packet socket only gets copies, the kernel is told to drop those same
+ * datagrams at its ingress hook (share.c, nftables) so it neither answers
+ * them with resets nor sees them twice. ARP stays the kernel's.
  * Transmit: batched sendmmsg(2) with PACKET_QDISC_BYPASS (straight to the
  * driver, as a NIC's own queue), gathering chains of pool and lent (EXT)
  * buffers: no copy in usnet.
@@ -40,6 +46,7 @@
 #include <unistd.h>
 
 #include "dev_afpacket.h"
+#include "share.h"
 #include "vnet.h"
 #include "util.h"
 
@@ -68,6 +75,9 @@ struct usn_dev_afp {
 	uint8_t mac[6];
 	bool mac_added;     /* PACKET_MR_UNICAST taken */
 	uint32_t max_frame;
+	bool fanout;
+	uint32_t shared_addr;  /* mode (b): the kernel's address, host order */
+	struct usn_share *share;
 };
 
 static struct usn_dev_afp *afp_of(struct usn_dev *d)
@@ -285,9 +295,94 @@ static int afp_set_addr(struct usn_dev *d, uint32_t addr, const uint8_t mac[6])
 	return 0;
 }
 
+/* Mode (b)'s filter: IPv4 to the shared address, not a fragment, TCP or
+ * UDP (RFC 791 protocol numbers 6 and 17) whose destination port (2 bytes
+ * into either header, behind IHL words of IPv4 header) is in the range or
+ * the list of owned ports. */
+static int afp_share_filter(struct usn_dev_afp *a)
+{
+	size_t n;
+	const uint32_t *ports = usn_share_ports(a->share, &n);
+	uint16_t tp[200], up[200];
+	uint32_t nt = 0, nu = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (nt + nu == 200)
+			return -ENOSPC; /* the filter's jumps reach 255 instructions */
+		if (ports[i] >> 16 == IPPROTO_TCP)
+			tp[nt++] = (uint16_t)ports[i];
+		else
+			up[nu++] = (uint16_t)ports[i];
+	}
+	uint16_t lo, hi;
+	usn_share_range(a->share, &lo, &hi);
+	struct sock_filter code[240];
+	uint32_t udp_start = 13 + nt, accept = udp_start + 5 + nu, drop = accept + 1, k = 0;
+#define J(i) ((uint8_t)((i) - (k + 1)))
+	code[k] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12), k++;
+	code[k] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, J(drop)), k++;
+	code[k] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, AFP_ETH_HLEN + 16), k++;
+	code[k] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, a->shared_addr, 0, J(drop)), k++;
+	code[k] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS, AFP_ETH_HLEN + 6), k++;
+	code[k] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x3fff, J(drop), 0), k++;
+	code[k] = (struct sock_filter)BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, AFP_ETH_HLEN), k++;
+	code[k] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_B | BPF_ABS, AFP_ETH_HLEN + 9), k++;
+	code[k] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 0, J(udp_start)), k++;
+	for (int pass = 0; pass < 2; pass++) {
+		const uint16_t *list = pass ? up : tp;
+		uint32_t cnt = pass ? nu : nt;
+		if (pass)
+			code[k] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 0, J(drop)), k++;
+		code[k] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_IND, AFP_ETH_HLEN + 2), k++;
+		code[k] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, lo, 0, 1), k++;
+		code[k] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, hi, 0, J(accept)), k++;
+		for (uint32_t i = 0; i < cnt; i++)
+			code[k] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, list[i], J(accept), 0), k++;
+		code[k] = (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA, drop - (k + 1)), k++;
+	}
+#undef J
+	code[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0x40000);
+	code[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+	if (k != drop + 1)
+		return -EINVAL; /* the layout above is wrong: never attach it */
+	struct sock_fprog prog = {.len = (unsigned short)k, .filter = code};
+	return setsockopt(a->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0 ? -errno : 0;
+}
+
+static int afp_share(struct usn_dev *d, uint32_t addr, uint16_t eph_lo, uint16_t eph_hi, char *err, size_t errlen)
+{
+	struct usn_dev_afp *a = afp_of(d);
+	int rc = usn_share_open(d->name, addr, eph_lo, eph_hi, a->fanout, &a->share, err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = usn_share_fence(a->share, d->name, err, errlen);
+	if (rc < 0)
+		return rc;
+	a->shared_addr = addr;
+	rc = afp_share_filter(a);
+	if (rc < 0)
+		snprintf(err, errlen, "cannot set the packet filter: %s", strerror(-rc));
+	return rc;
+}
+
+static int afp_own_port(struct usn_dev *d, uint8_t proto, uint16_t port)
+{
+	struct usn_dev_afp *a = afp_of(d);
+	if (!a->share)
+		return -EINVAL;
+	int rc = usn_share_own_port(a->share, proto, port);
+	return rc < 0 ? rc : afp_share_filter(a);
+}
+
+static int afp_neigh_lookup(struct usn_dev *d, uint32_t addr, uint8_t ret_mac[6])
+{
+	struct usn_dev_afp *a = afp_of(d);
+	return a->share ? usn_share_neigh(a->share, addr, ret_mac) : -EINVAL;
+}
+
 static void afp_destroy(struct usn_dev *d)
 {
 	struct usn_dev_afp *a = afp_of(d);
+	usn_share_close(a->share);
 	if (a->ring && a->ring != MAP_FAILED)
 		munmap(a->ring, a->ring_len);
 	if (a->fd >= 0)
@@ -302,6 +397,9 @@ static const struct usn_dev_ops afp_ops = {
 	.wait_fd = afp_wait_fd,
 	.next_rx_time = NULL,
 	.set_addr = afp_set_addr,
+	.share = afp_share,
+	.own_port = afp_own_port,
+	.neigh_lookup = afp_neigh_lookup,
 	.destroy = afp_destroy,
 };
 
@@ -390,6 +488,8 @@ int usn_dev_afpacket_open(const char *ifname, struct usn_pool *pool, bool fanout
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
 	a->dev.mtu = ioctl(a->fd, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu > 0 ? (uint32_t)ifr.ifr_mtu : 1500;
 	a->max_frame = AFP_MAX_GSO_FRAME;
+	a->fanout = fanout;
+	a->dev.has_hwaddr = usn_share_hwaddr(ifname, a->dev.hwaddr) == 0;
 	/* USNET_OFFLOAD=0: the stack sums and segments everything it sends
 	 * itself (receive keeps the header: a veth peer's 64 KB frames
 	 * cannot be read without it). */

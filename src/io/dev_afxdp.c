@@ -15,8 +15,22 @@
  * ARP about it, once set_addr() writes that address into its map; the
  * kernel keeps everything else. It is attached through libxdp in native
  * mode where the driver has it (veth does), in generic (skb) mode
- * otherwise, or as USNET_XDP_MODE=native|skb says; copy mode (zero copy
- * needs driver support, which veth lacks).
+ * otherwise, or as USNET_XDP_MODE=native|skb says. The socket is bound in
+ * zero-copy mode where the driver supports it (the NIC's DMA into usnet's
+ * buffers), else in copy mode (veth; generic mode always copies), or as
+ * USNET_XDP_BIND=zerocopy|copy says.
+ *
+ * Mode (b), sharing the kernel's address (share()): the program steers to
+ * usnet only TCP and UDP to the ports usnet owns (own_port(), a map the
+ * program reads) and to its range for outgoing connections; ARP, ICMP and
+ * every other port stay the kernel's, and usnet takes neighbours' MACs
+ * from the kernel's table (share.c).
+ * Several instances (--cores N): instance i has queue QUEUE + i, one
+ * socket each, all in the one program's socket map (keyed by the receive
+ * queue); instance 0 attaches the program, the others find it on the
+ * interface (which needs CAP_SYS_ADMIN, held at start) and only add their
+ * socket. Flows are spread by the NIC's receive queues (on veth: the
+ * peer's transmit queue choice).
  *
  * One frame per buffer, no offloads: a frame larger than a slot cannot be
  * received (the MTU must leave room: 1500 fits 2 KB slots) and chains are
@@ -46,6 +60,7 @@
 #include <xdp/xsk.h>
 
 #include "dev_afxdp.h"
+#include "share.h"
 #include "util.h"
 
 #define XDP_RING 2048       /* descriptors per ring */
@@ -67,8 +82,15 @@ struct usn_dev_xdp {
 	struct xdp_program *prog;
 	struct bpf_object *obj; /* ours: a program made from it does not own it */
 	enum xdp_attach_mode mode;
-	bool attached;
+	bool attached;      /* this instance attached the program (and detaches it) */
+	bool several;       /* one of several instances */
+	bool zerocopy;      /* bound in zero-copy mode */
 	int addr_map_fd;
+	int share_map_fd, ports_map_fd;
+	int xsks_fd;
+	int found_fds[8];   /* fds of a program found on the interface, and its maps */
+	int nfound;
+	struct usn_share *share;
 	uint32_t in_kernel; /* buffers lent to the fill ring or in flight on tx */
 };
 
@@ -235,9 +257,64 @@ static int xdp_set_addr(struct usn_dev *d, uint32_t addr, const uint8_t mac[6])
 	return 0;
 }
 
+/* Mode (b): see share.h and the program's comment. */
+struct usn_share_cfg {
+	uint16_t eph_lo, eph_hi;
+	uint32_t on;
+};
+
+static int xdp_share(struct usn_dev *d, uint32_t addr, uint16_t eph_lo, uint16_t eph_hi, char *err, size_t errlen)
+{
+	struct usn_dev_xdp *x = xdp_of(d);
+	int rc = usn_share_open(d->name, addr, eph_lo, eph_hi, x->several, &x->share, err, errlen);
+	if (rc < 0)
+		return rc;
+	uint32_t key = 0, val = htonl(addr);
+	struct usn_share_cfg sc = {.eph_lo = eph_lo, .eph_hi = eph_hi, .on = 1};
+	/* The mode first, then the address that turns steering on. */
+	if (bpf_map_update_elem(x->share_map_fd, &key, &sc, BPF_ANY) < 0 ||
+	    bpf_map_update_elem(x->addr_map_fd, &key, &val, BPF_ANY) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot write the XDP program's maps: %s", strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+static int xdp_own_port(struct usn_dev *d, uint8_t proto, uint16_t port)
+{
+	struct usn_dev_xdp *x = xdp_of(d);
+	if (!x->share)
+		return -EINVAL;
+	int rc = usn_share_own_port(x->share, proto, port);
+	if (rc < 0)
+		return rc;
+	uint32_t key = port;
+	uint8_t bits = 0;
+	bpf_map_lookup_elem(x->ports_map_fd, &key, &bits);
+	bits |= proto == 6 ? 1 : 2;
+	return bpf_map_update_elem(x->ports_map_fd, &key, &bits, BPF_ANY) < 0 ? -errno : 0;
+}
+
+static int xdp_neigh_lookup(struct usn_dev *d, uint32_t addr, uint8_t ret_mac[6])
+{
+	struct usn_dev_xdp *x = xdp_of(d);
+	return x->share ? usn_share_neigh(x->share, addr, ret_mac) : -EINVAL;
+}
+
 static void xdp_destroy(struct usn_dev *d)
 {
 	struct usn_dev_xdp *x = xdp_of(d);
+	if (x->share) {
+		/* Stop steering to this socket before it goes: the kernel
+		 * gets those frames again (the other instances keep theirs). */
+		uint32_t q = x->queue;
+		if (x->xsks_fd >= 0)
+			bpf_map_delete_elem(x->xsks_fd, &q);
+		usn_share_close(x->share);
+	}
+	for (int i = 0; i < x->nfound; i++)
+		close(x->found_fds[i]);
 	if (x->xsk)
 		xsk_socket__delete(x->xsk);
 	if (x->umem)
@@ -269,6 +346,9 @@ static const struct usn_dev_ops xdp_ops = {
 	.wait_fd = xdp_wait_fd,
 	.next_rx_time = NULL,
 	.set_addr = xdp_set_addr,
+	.share = xdp_share,
+	.own_port = xdp_own_port,
+	.neigh_lookup = xdp_neigh_lookup,
 	.destroy = xdp_destroy,
 };
 
@@ -289,7 +369,57 @@ __attribute__((format(printf, 2, 0))) static int quiet_libxdp(enum libxdp_print_
 	return getenv("USNET_XDP_DEBUG") ? vfprintf(stderr, fmt, ap) : 0;
 }
 
-int usn_dev_afxdp_open(const char *spec, struct usn_pool *pool, struct usn_dev **ret, char *err, size_t errlen)
+/* For an instance after the first: the program the first attached, found
+ * on the interface, and its maps (by name). 0 or -errno. */
+static int find_program(struct usn_dev_xdp *x)
+{
+	struct bpf_xdp_query_opts q;
+	memset(&q, 0, sizeof(q));
+	q.sz = sizeof(q);
+	if (bpf_xdp_query(x->ifindex, 0, &q) < 0)
+		return -errno;
+	uint32_t id = q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
+	x->mode = q.drv_prog_id ? XDP_MODE_NATIVE : XDP_MODE_SKB;
+	if (!id)
+		return -ENOENT;
+	int pfd = bpf_prog_get_fd_by_id(id);
+	if (pfd < 0)
+		return -errno;
+	x->found_fds[x->nfound++] = pfd;
+	uint32_t map_ids[6];
+	struct bpf_prog_info info;
+	memset(&info, 0, sizeof(info));
+	info.nr_map_ids = 6;
+	info.map_ids = (uint64_t)(uintptr_t)map_ids;
+	uint32_t len = sizeof(info);
+	if (bpf_obj_get_info_by_fd(pfd, &info, &len) < 0)
+		return -errno;
+	if (strcmp(info.name, "usn_steer") != 0)
+		return -EBUSY; /* another program has the interface */
+	for (uint32_t i = 0; i < info.nr_map_ids && i < 6 && x->nfound < 8; i++) {
+		int mfd = bpf_map_get_fd_by_id(map_ids[i]);
+		if (mfd < 0)
+			return -errno;
+		x->found_fds[x->nfound++] = mfd;
+		struct bpf_map_info mi;
+		memset(&mi, 0, sizeof(mi));
+		uint32_t mlen = sizeof(mi);
+		if (bpf_obj_get_info_by_fd(mfd, &mi, &mlen) < 0)
+			return -errno;
+		if (strcmp(mi.name, "usn_xsks") == 0)
+			x->xsks_fd = mfd;
+		else if (strcmp(mi.name, "usn_addr") == 0)
+			x->addr_map_fd = mfd;
+		else if (strcmp(mi.name, "usn_share") == 0)
+			x->share_map_fd = mfd;
+		else if (strcmp(mi.name, "usn_ports") == 0)
+			x->ports_map_fd = mfd;
+	}
+	return 0;
+}
+
+int usn_dev_afxdp_open(const char *spec, struct usn_pool *pool, unsigned instance, unsigned instances,
+		       struct usn_dev **ret, char *err, size_t errlen)
 {
 	libbpf_set_print(quiet_libbpf);
 	libxdp_set_print(quiet_libxdp);
@@ -313,6 +443,10 @@ int usn_dev_afxdp_open(const char *spec, struct usn_pool *pool, struct usn_dev *
 		}
 		queue = (uint32_t)q;
 	}
+	if (queue + instance > 63) {
+		snprintf(err, errlen, "afxdp:%s: instance %u would need queue %u (0..63)", spec, instance, queue + instance);
+		return -EINVAL;
+	}
 	if (pool->buf_size < 2048 || (pool->buf_size & (pool->buf_size - 1)) || ((uintptr_t)pool->base & 4095)) {
 		snprintf(err, errlen, "afxdp:%s: the buffer pool cannot be a UMEM (slots of %u bytes)", spec,
 			 pool->buf_size);
@@ -325,8 +459,9 @@ int usn_dev_afxdp_open(const char *spec, struct usn_pool *pool, struct usn_dev *
 	}
 	x->dev.ops = &xdp_ops;
 	x->dev.pool = pool;
-	x->queue = queue;
-	x->addr_map_fd = -1;
+	x->queue = queue + instance;
+	x->several = instances > 1;
+	x->addr_map_fd = x->share_map_fd = x->ports_map_fd = x->xsks_fd = -1;
 	snprintf(x->dev.name, sizeof(x->dev.name), "%s", ifname);
 	x->ifindex = (int)if_nametoindex(ifname);
 	int rc = 0;
@@ -337,6 +472,13 @@ int usn_dev_afxdp_open(const char *spec, struct usn_pool *pool, struct usn_dev *
 		return -ENODEV;
 	}
 
+	if (instance > 0) {
+		step = "finding the XDP program instance 0 attached (needs CAP_SYS_ADMIN)";
+		rc = find_program(x);
+		if (rc < 0)
+			goto fail;
+		goto maps_found;
+	}
 	/* The steering program, from the object embedded at build time. */
 	step = "loading the XDP program";
 	struct bpf_object_open_opts oopts;
@@ -375,10 +517,13 @@ int usn_dev_afxdp_open(const char *spec, struct usn_pool *pool, struct usn_dev *
 	if (!x->attached)
 		goto fail;
 	struct bpf_object *lobj = xdp_program__bpf_obj(x->prog);
-	int xsks_fd = bpf_object__find_map_fd_by_name(lobj, "usn_xsks");
+	x->xsks_fd = bpf_object__find_map_fd_by_name(lobj, "usn_xsks");
 	x->addr_map_fd = bpf_object__find_map_fd_by_name(lobj, "usn_addr");
+	x->share_map_fd = bpf_object__find_map_fd_by_name(lobj, "usn_share");
+	x->ports_map_fd = bpf_object__find_map_fd_by_name(lobj, "usn_ports");
+maps_found:
 	step = "finding the program's maps";
-	if (xsks_fd < 0 || x->addr_map_fd < 0) {
+	if (x->xsks_fd < 0 || x->addr_map_fd < 0 || x->share_map_fd < 0 || x->ports_map_fd < 0) {
 		rc = -ENOENT;
 		goto fail;
 	}
@@ -391,24 +536,44 @@ int usn_dev_afxdp_open(const char *spec, struct usn_pool *pool, struct usn_dev *
 		.frame_headroom = 0,
 		.flags = 0,
 	};
-	step = "registering the buffer pool as UMEM (locked memory: raise RLIMIT_MEMLOCK or hold CAP_IPC_LOCK)";
-	rc = xsk_umem__create(&x->umem, pool->base, (uint64_t)pool->count * pool->buf_size, &x->fill, &x->comp,
-			      &ucfg);
-	if (rc)
-		goto fail;
-	struct xsk_socket_config scfg = {
-		.rx_size = XDP_RING,
-		.tx_size = XDP_RING,
-		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
-		.xdp_flags = 0,
-		.bind_flags = XDP_USE_NEED_WAKEUP | XDP_COPY,
-	};
-	step = "creating the AF_XDP socket (needs CAP_NET_RAW; for a queue above 0, ethtool -L first)";
-	rc = xsk_socket__create(&x->xsk, ifname, queue, x->umem, &x->rx, &x->tx, &scfg);
-	if (rc)
+	/* Zero copy where the driver has it (the NIC writes into usnet's
+	 * buffers; veth has not), else copy mode; USNET_XDP_BIND=copy or
+	 * zerocopy forces one. A failed zero-copy bind leaves the UMEM's
+	 * rings set up on its socket, so copy mode starts from a new UMEM. */
+	const char *bind_env = getenv("USNET_XDP_BIND");
+	bool try_zc = !(bind_env && strcmp(bind_env, "copy") == 0);
+	bool need_zc = bind_env && strcmp(bind_env, "zerocopy") == 0;
+	for (int attempt = 0; attempt < 2 && !x->xsk; attempt++) {
+		bool zc = try_zc && attempt == 0;
+		if (attempt == 1 && (need_zc || !try_zc))
+			break;
+		step = "registering the buffer pool as UMEM (locked memory: raise RLIMIT_MEMLOCK or hold CAP_IPC_LOCK)";
+		rc = xsk_umem__create(&x->umem, pool->base, (uint64_t)pool->count * pool->buf_size, &x->fill, &x->comp,
+				      &ucfg);
+		if (rc)
+			goto fail;
+		struct xsk_socket_config scfg = {
+			.rx_size = XDP_RING,
+			.tx_size = XDP_RING,
+			.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+			.xdp_flags = 0,
+			.bind_flags = (uint16_t)(XDP_USE_NEED_WAKEUP | (zc ? XDP_ZEROCOPY : XDP_COPY)),
+		};
+		step = zc ? "creating the AF_XDP socket in zero-copy mode (the driver must support it)"
+			  : "creating the AF_XDP socket (needs CAP_NET_RAW; for a queue above 0, ethtool -L first)";
+		rc = xsk_socket__create(&x->xsk, ifname, x->queue, x->umem, &x->rx, &x->tx, &scfg);
+		if (rc == 0) {
+			x->zerocopy = zc;
+			break;
+		}
+		x->xsk = NULL;
+		xsk_umem__delete(x->umem);
+		x->umem = NULL;
+	}
+	if (!x->xsk)
 		goto fail;
 	step = "adding the socket to the program's map";
-	rc = xsk_socket__update_xskmap(x->xsk, xsks_fd);
+	rc = xsk_socket__update_xskmap(x->xsk, x->xsks_fd);
 	if (rc)
 		goto fail;
 	refill(x);
@@ -424,6 +589,7 @@ int usn_dev_afxdp_open(const char *spec, struct usn_pool *pool, struct usn_dev *
 	x->dev.mtu = ifmtu < fit ? ifmtu : fit;
 	/* No offloads: one buffer per frame, every checksum the stack's. */
 	x->dev.offloads = 0;
+	x->dev.has_hwaddr = usn_share_hwaddr(ifname, x->dev.hwaddr) == 0;
 	*ret = &x->dev;
 	return 0;
 fail:

@@ -15,6 +15,14 @@
  * -> STALE (still used; the next use sends a refresh request; an entry
  * unconfirmed for USN_ARP_GC_NS is freed). A reply or a request from the
  * neighbour moves any state to REACHABLE.
+ *
+ * Mode (b), an address shared with the kernel (ip->arp_kernel): ARP is the
+ * kernel's. usnet sends no request, reply or announcement and takes no ARP
+ * frame (the device does not pass them, and any that comes is dropped and
+ * counted); a neighbour's MAC is read from the kernel's table
+ * (dev->ops->neigh_lookup), which resolves it when asked. An INCOMPLETE
+ * entry asks again every USN_ARP_KERNEL_POLL_NS, USN_ARP_KERNEL_TRIES times
+ * at most; a STALE one is read again at its next use.
  */
 #include <errno.h>
 #include <string.h>
@@ -28,6 +36,8 @@
 #define USN_ARP_MAX_TRIES 3
 #define USN_ARP_ANNOUNCE_INTERVAL_NS (2 * USN_NSEC_PER_SEC) /* RFC 5227 §1.1 */
 #define USN_ARP_ANNOUNCE_NUM 2
+#define USN_ARP_KERNEL_POLL_NS (10 * USN_NSEC_PER_MSEC)
+#define USN_ARP_KERNEL_TRIES 250 /* with the kernel's own 3 s of retries */
 
 static const uint8_t bcast_mac[USN_ETH_ALEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
@@ -115,10 +125,40 @@ static void arp_free(struct usn_ip *ip, struct usn_arp_entry *e)
 	c->used--;
 }
 
+static void arp_confirm(struct usn_ip *ip, struct usn_arp_entry *e, const uint8_t *mac);
+
+/* Mode (b): asks the kernel's table for e's MAC. 0 (e confirmed, its
+ * queue sent), -EAGAIN (ask again later) or -EHOSTUNREACH. */
+static int arp_kernel_query(struct usn_ip *ip, struct usn_arp_entry *e)
+{
+	uint8_t mac[USN_ETH_ALEN];
+	if (!ip->dev || !ip->dev->ops->neigh_lookup)
+		return -EHOSTUNREACH;
+	int rc = ip->dev->ops->neigh_lookup(ip->dev, e->ip, mac);
+	USN_CTR_INC(ip->ctr, ARP_KERNEL_QUERIES);
+	if (rc == 0)
+		arp_confirm(ip, e, mac);
+	return rc;
+}
+
 static void arp_timer(struct usn_timer *t, uint64_t now)
 {
 	struct usn_arp_entry *e = USN_CONTAINER_OF(t, struct usn_arp_entry, timer);
 	struct usn_ip *ip = e->ip_ctx;
+	if (ip->arp_kernel && e->state == USN_ARP_INCOMPLETE) {
+		int rc = arp_kernel_query(ip, e);
+		if (rc == -EAGAIN && e->tries < USN_ARP_KERNEL_TRIES) {
+			e->tries++;
+			usn_timer_arm(ip->wheel, &e->timer, now + USN_ARP_KERNEL_POLL_NS);
+		} else if (rc != 0) {
+			arp_free(ip, e); /* counts the queued frames as unresolved */
+		}
+		return;
+	}
+	if (ip->arp_kernel && e->state == USN_ARP_STALE) {
+		arp_free(ip, e); /* unused since it went stale */
+		return;
+	}
 	switch (e->state) {
 	case USN_ARP_INCOMPLETE:
 		if (e->tries < USN_ARP_MAX_TRIES) {
@@ -218,6 +258,16 @@ void usn_arp_resolve_send(struct usn_ip *ip, uint32_t hop, uint32_t buf)
 		eth_send(ip, buf, e->mac, USN_ETHERTYPE_IPV4);
 		return;
 	}
+	if (e && e->state == USN_ARP_STALE && ip->arp_kernel) {
+		/* Read again once (the kernel revalidates it); used meanwhile,
+		 * until it is freed unconfirmed. */
+		if (e->tries == 0) {
+			e->tries = 1;
+			arp_kernel_query(ip, e);
+		}
+		eth_send(ip, buf, e->mac, USN_ETHERTYPE_IPV4);
+		return;
+	}
 	if (e && e->state == USN_ARP_STALE) {
 		eth_send(ip, buf, e->mac, USN_ETHERTYPE_IPV4);
 		if (e->tries == 0) {
@@ -235,8 +285,23 @@ void usn_arp_resolve_send(struct usn_ip *ip, uint32_t hop, uint32_t buf)
 		}
 		e->state = USN_ARP_INCOMPLETE;
 		e->tries = 1;
-		arp_request(ip, hop);
-		usn_timer_arm(ip->wheel, &e->timer, *ip->now + USN_ARP_RETRANS_NS);
+		if (ip->arp_kernel) {
+			int rc = arp_kernel_query(ip, e);
+			if (rc == 0) {
+				eth_send(ip, buf, e->mac, USN_ETHERTYPE_IPV4);
+				return;
+			}
+			if (rc != -EAGAIN) {
+				arp_free(ip, e);
+				usn_buf_free_chain(ip->pool, buf);
+				USN_DROP(ip->ctr, ARP_DROP_UNRESOLVED);
+				return;
+			}
+			usn_timer_arm(ip->wheel, &e->timer, *ip->now + USN_ARP_KERNEL_POLL_NS);
+		} else {
+			arp_request(ip, hop);
+			usn_timer_arm(ip->wheel, &e->timer, *ip->now + USN_ARP_RETRANS_NS);
+		}
 	}
 	/* RFC 1122 §2.3.2.2: SHOULD save at least one packet; the queue is
 	 * bounded per neighbour and in total, and the oldest frame goes. */
@@ -268,6 +333,10 @@ void usn_arp_resolve_send(struct usn_ip *ip, uint32_t hop, uint32_t buf)
 void usn_arp_input(struct usn_ip *ip, uint32_t buf, const struct usn_eth_repr *eth)
 {
 	struct usn_arp_repr r;
+	if (ip->arp_kernel) {
+		USN_DROP(ip->ctr, ARP_DROP_KERNEL_OWNED);
+		goto drop;
+	}
 	if (usn_arp_parse(usn_buf_data(ip->pool, buf), usn_buf_len(ip->pool, buf), &r) != USN_WIRE_OK ||
 	    (r.op != USN_ARP_OP_REQUEST && r.op != USN_ARP_OP_REPLY)) {
 		USN_DROP(ip->ctr, ARP_DROP_MALFORMED);
@@ -330,7 +399,7 @@ void usn_arp_announce(struct usn_ip *ip)
 {
 	/* RFC 5227 §2.3: an announcement is a request with spa = tpa = ours. */
 	static const uint8_t zero[USN_ETH_ALEN];
-	if (ip->addr == 0 || ip->arp.announces_left == 0)
+	if (ip->addr == 0 || ip->arp.announces_left == 0 || ip->arp_kernel)
 		return;
 	arp_send(ip, USN_ARP_OP_REQUEST, bcast_mac, zero, ip->addr);
 	USN_CTR_INC(ip->ctr, ARP_TX_GRATUITOUS);
@@ -367,7 +436,7 @@ void usn_arp_fini(struct usn_ip *ip)
  * default (ip->arp_glean). */
 void usn_arp_glean(struct usn_ip *ip, uint32_t src, const uint8_t *mac)
 {
-	if (!ip->arp_glean || ((src ^ ip->addr) & ip->mask) != 0 || usn_eth_is_multicast(mac) ||
+	if (!ip->arp_glean || ip->arp_kernel || ((src ^ ip->addr) & ip->mask) != 0 || usn_eth_is_multicast(mac) ||
 	    usn_eth_is_zero(mac))
 		return;
 	struct usn_arp_entry *e = arp_find(&ip->arp, src);

@@ -25,6 +25,10 @@ void usn_ip_init(struct usn_ip *ip)
 	ip->next_id = (uint16_t)usn_rand_u32(ip->rand);
 	ip->icmp_tokens_milli = 50 * 1000;
 	ip->icmp_last = *ip->now;
+	if (ip->eph_lo == 0 || ip->eph_hi < ip->eph_lo) {
+		ip->eph_lo = USN_EPHEMERAL_LO;
+		ip->eph_hi = USN_EPHEMERAL_HI;
+	}
 	usn_arp_init(ip);
 	usn_reass_init(ip, ip->pool->count / 4);
 	memset(&ip->udp, 0, sizeof(ip->udp));

@@ -35,6 +35,8 @@
 #define USN_UDP_MAX_PAYLOAD 65507 /* 65535 - 20 - 8 */
 #define USN_EPHEMERAL_LO 32768    /* as Linux's ip_local_port_range */
 #define USN_EPHEMERAL_HI 60999
+#define USN_SHARED_EPHEMERAL_LO 61000 /* mode (b): above the kernel's range */
+#define USN_SHARED_EPHEMERAL_HI 65535
 
 /* ---- neighbour cache (arp.c) ---- */
 enum usn_arp_state {
@@ -159,6 +161,12 @@ struct usn_ip {
 	 * frames reach only one of them, so each learns a neighbour's MAC
 	 * from its datagrams too (usn_arp_glean). */
 	bool arp_glean;
+	/* Mode (b): the address is the kernel's too; ARP is the kernel's and
+	 * neighbours' MACs come from its table (dev->ops->neigh_lookup). */
+	bool arp_kernel;
+	/* Ports for automatic binding (RFC 6056): Linux's range by default,
+	 * the range reserved from the kernel in mode (b). */
+	uint16_t eph_lo, eph_hi;
 	struct usn_reass reass;
 	struct usn_udp_table udp;
 };

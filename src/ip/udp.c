@@ -104,10 +104,10 @@ int usn_udp_bind(struct usn_ip *ip, struct usn_udp_pcb *pcb, uint32_t addr, uint
 		return -EADDRNOTAVAIL;
 	if (port == 0) {
 		/* RFC 6056 §3.3.1 (simple random selection) over Linux's range. */
-		uint32_t range = USN_EPHEMERAL_HI - USN_EPHEMERAL_LO + 1;
+		uint32_t range = (uint32_t)ip->eph_hi - ip->eph_lo + 1;
 		uint32_t start = (uint32_t)usn_rand_below(ip->rand, range);
 		for (uint32_t i = 0; i < range; i++) {
-			uint16_t p = (uint16_t)(USN_EPHEMERAL_LO + (start + i) % range);
+			uint16_t p = (uint16_t)(ip->eph_lo + (start + i) % range);
 			if (!port_in_use(ip, addr, p, pcb)) {
 				port = p;
 				break;

@@ -73,6 +73,20 @@ int usn_config_set(struct usn_config *cfg, const char *name, const char *value, 
 		cfg->queues = (uint16_t)v;
 		return 0;
 	}
+	if (strcmp(name, "shared-addr") == 0) {
+		unsigned lo, hi;
+		char extra;
+		if (sscanf(value, "%u-%u%c", &lo, &hi, &extra) != 2 || lo < 1024 || hi > 65535 || lo > hi) {
+			snprintf(err, errlen,
+				 "--shared-addr: expected the ports LO-HI (within 1024-65535) usnet's own connections "
+				 "take, as in 61000-65535, got '%s'",
+				 value);
+			return -EINVAL;
+		}
+		cfg->shared_lo = (uint16_t)lo;
+		cfg->shared_hi = (uint16_t)hi;
+		return 0;
+	}
 	if (strcmp(name, "user") == 0) {
 		if (!value[0] || strlen(value) >= sizeof(cfg->user)) {
 			snprintf(err, errlen, "--user: expected a user name, got '%s'", value);
@@ -166,7 +180,11 @@ const char *usn_config_usage(void)
 	       "  --cores N           N stack instances, one thread each, pinned, sharing nothing;\n"
 	       "                      flows spread by a multi-queue TAP or AF_PACKET fanout\n"
 	       "  --user NAME         once the device is open, run as NAME; every capability is\n"
-	       "                      dropped then, with or without --user\n";
+	       "                      dropped then, with or without --user\n"
+	       "  --shared-addr LO-HI --addr is the kernel's own address on the interface (afxdp,\n"
+	       "                      afpacket): usnet owns only the ports it binds and LO-HI for\n"
+	       "                      its own connections, reserved from the kernel's ephemeral\n"
+	       "                      ports (e.g. 61000-65535); ARP and the rest stay the kernel's\n";
 }
 
 int usn_addr_parse(const char *s, struct usn_addr *ret)

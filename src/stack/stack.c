@@ -48,8 +48,8 @@ int usn_stack_attach_dev(struct usn_stack *s, struct usn_dev *dev, const uint8_t
 	if (mac)
 		memcpy(s->ip.mac, mac, sizeof(s->ip.mac));
 	/* A device shared with the kernel picks out usnet's frames by its
-	 * address and MAC. */
-	if (dev->ops->set_addr) {
+	 * address and MAC (mode b: by address and port, usn_stack_create). */
+	if (dev->ops->set_addr && !s->ip.arp_kernel) {
 		int rc = dev->ops->set_addr(dev, s->ip.addr, s->ip.mac);
 		if (rc < 0)
 			return rc;
@@ -133,6 +133,11 @@ int usn_stack_create(const struct usn_config *cfg, struct usn_stack **ret, char 
 	if (cfg->mac_set)
 		memcpy(ip->mac, cfg->mac, sizeof(ip->mac));
 	ip->arp_glean = cfg->queues > 1;
+	if (cfg->shared_lo) {
+		ip->arp_kernel = true;
+		ip->eph_lo = cfg->shared_lo;
+		ip->eph_hi = cfg->shared_hi;
+	}
 	usn_ip_init(ip);
 	ip->tcp_input = stack_tcp_input;
 	ip->tcp_icmp_error = stack_tcp_icmp_error;
@@ -146,7 +151,30 @@ int usn_stack_create(const struct usn_config *cfg, struct usn_stack **ret, char 
 			usn_stack_destroy(s);
 			return rc;
 		}
-		rc = usn_stack_attach_dev(s, dev, NULL);
+		/* Mode (b): the interface's own MAC and the kernel told. */
+		if (ip->arp_kernel && (!dev->ops->share || !dev->has_hwaddr)) {
+			snprintf(err, errlen,
+				 "%s: a %s device cannot share the kernel's address (--shared-addr needs afxdp or "
+				 "afpacket)",
+				 cfg->dev, dev->ops->kind);
+			usn_dev_destroy(dev);
+			usn_stack_destroy(s);
+			return -EOPNOTSUPP;
+		}
+		rc = usn_stack_attach_dev(s, dev,
+					  ip->arp_kernel || (dev->use_hwaddr && !cfg->mac_set) ? dev->hwaddr : NULL);
+		if (rc == 0 && ip->arp_kernel) {
+			char why[200] = "";
+			rc = dev->ops->share(dev, ip->addr, ip->eph_lo, ip->eph_hi, why, sizeof(why));
+			if (rc < 0) {
+				snprintf(err, errlen, "%s: --shared-addr: %s", cfg->dev, why[0] ? why : strerror(-rc));
+				s->dev = NULL;
+				s->ip.dev = NULL;
+				usn_dev_destroy(dev);
+				usn_stack_destroy(s);
+				return rc;
+			}
+		}
 		if (rc < 0) {
 			snprintf(err, errlen, "%s: cannot set the device's address filter: %s", cfg->dev, strerror(-rc));
 			s->dev = NULL;

@@ -39,10 +39,10 @@ int usn_tcp_bind(struct usn_tcp *tcp, struct usn_tcp_conn *c, uint32_t addr, uin
 	if (addr != 0 && addr != tcp->ip->addr)
 		return -EADDRNOTAVAIL;
 	if (port == 0) {
-		uint32_t range = USN_EPHEMERAL_HI - USN_EPHEMERAL_LO + 1;
+		uint32_t range = (uint32_t)tcp->ip->eph_hi - tcp->ip->eph_lo + 1;
 		uint32_t start = (uint32_t)usn_rand_below(tcp->ip->rand, range);
 		for (uint32_t i = 0; i < range; i++) {
-			uint16_t p = (uint16_t)(USN_EPHEMERAL_LO + (start + i) % range);
+			uint16_t p = (uint16_t)(tcp->ip->eph_lo + (start + i) % range);
 			if (tcp->port_refs[p] == 0) {
 				port = p;
 				break;

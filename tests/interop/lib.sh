@@ -195,7 +195,11 @@ usn_setup_ns() {
 		usn_dev_ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 2>/dev/null
 		usn_dev_ns sysctl -qw net.ipv6.conf.default.disable_ipv6=1 2>/dev/null
 		USN_DEV=$USN_LINK:usnv0
-		ip -n "$USN_NS" link add "$USN_TAP" type veth peer name usnv0 netns "$USN_DEV_NS" &&
+		# USN_VETH_QUEUES: receive/transmit queues of each end (AF_XDP
+		# --cores: one socket per queue).
+		local q=${USN_VETH_QUEUES:-1}
+		ip -n "$USN_NS" link add "$USN_TAP" numtxqueues "$q" numrxqueues "$q" type veth peer name usnv0 \
+			numtxqueues "$q" numrxqueues "$q" netns "$USN_DEV_NS" &&
 			ip -n "$USN_NS" addr add "$USN_HOST_IP/$USN_PREFIX" dev "$USN_TAP" &&
 			ip -n "$USN_NS" link set "$USN_TAP" up &&
 			ip -n "$USN_DEV_NS" link set lo up &&

@@ -11,10 +11,15 @@
 # end both with exit status 0. Then usnet-httpd with two instances: ab
 # with a new connection per request (all 200, none failed), both instances
 # serving, a 1 MB file byte for byte, exit 0 on SIGTERM. Programs that run
-# one instance refuse --cores 2 (exit 2). One line per case
+# one instance refuse --cores 2 (exit 2). On AF_XDP (USN_LINK=afxdp) the two
+# instances are two sockets on the two receive queues of a two-queue veth,
+# in one XDP program's socket map. One line per case
 # (tests/interop/lib.sh).
 # shellcheck source=tests/interop/lib.sh
 . "$(dirname "$0")/lib.sh"
+# Over veth (afpacket, afxdp) each end gets two queues: AF_XDP takes one
+# socket per receive queue.
+USN_VETH_QUEUES=${USN_VETH_QUEUES:-2}
 
 USNET_DNSD=${USNET_DNSD:-$(dirname "$USNET_ECHO")/dnsd/usnet-dnsd}
 ZONE=$USN_REPO/examples/zones/example.com.zone
