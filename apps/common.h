@@ -48,7 +48,11 @@ static inline int usn_app_device_option(const char *prog, struct usn_config *cfg
 /* Once the device is open (usn_stack_create), nothing more needs a
  * privilege: the TAP needed CAP_NET_ADMIN to be created, the AF_PACKET
  * socket CAP_NET_RAW to be opened, and both are held as descriptors now
- * (AF_XDP keeps CAP_NET_ADMIN, see below). So every capability is dropped (effective, permitted, inheritable,
+ * (AF_XDP keeps CAP_NET_ADMIN, see below). DPDK needed CAP_NET_RAW in
+ * rte_eal_init for net_af_packet's socket (a NIC: its vfio device, opened
+ * then too) and needs nothing after: its EAL threads are its own business
+ * (dev_dpdk.c drops the interrupt thread's capabilities; with --no-shconf
+ * and --no-telemetry there is no other). So every capability is dropped (effective, permitted, inheritable,
  * bounding), no exec can gain one back (PR_SET_NO_NEW_PRIVS), and with
  * --user the process becomes that user (its group, no supplementary
  * groups) through libcap-ng. Returns 0, or 1 with a message. */

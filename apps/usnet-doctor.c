@@ -5,7 +5,9 @@
  *   usnet-doctor [--dev KIND:NAME [--addr A.B.C.D/LEN]] [IFNAME ...]
  * One line per finding: "ok", "no" or "warn", what, and the detail or the
  * fix. Without --dev it inspects the kernel, the process's capabilities,
- * TAP, AF_PACKET, AF_XDP (sockets, bpffs, memlock), huge pages and each
+ * TAP, AF_PACKET, AF_XDP (sockets, bpffs, memlock), DPDK (built or not,
+ * huge pages for it, whether its EAL starts without them, which virtual
+ * devices this process could use), huge pages and each
  * interface named (or every interface): driver, MTU, queues. With --dev it
  * also opens that device exactly as a usnet program would (a stack with
  * the address given, 192.0.2.1/32 by default, closed at once) and reports
@@ -29,6 +31,7 @@
 #include <sys/socket.h>
 #include <sys/statfs.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -138,6 +141,121 @@ static void check_afxdp(void)
 			     "%llu KiB%s", (unsigned long long)rl.rlim_cur / 1024,
 			     rl.rlim_cur >= 64u << 20 ? "" : ": an AF_XDP UMEM above this needs CAP_IPC_LOCK or ulimit -l");
 	}
+}
+
+/* DPDK: whether this build has the backend (a spec it refuses before the
+ * EAL starts tells), the huge pages the EAL could take, and whether the EAL
+ * starts without them (--no-huge) on a net_ring port, tried in a child
+ * process: the EAL can start only once per process and leaves threads. */
+static void check_dpdk(const char *dev)
+{
+	struct usn_config cfg;
+	usn_config_init(&cfg);
+	char err[256] = "";
+	struct usn_stack *s = NULL;
+	usn_config_set(&cfg, "dev", "dpdk:port=none", err, sizeof(err));
+	usn_config_set(&cfg, "addr", "192.0.2.1/32", err, sizeof(err));
+	usn_config_set(&cfg, "nbufs", "64", err, sizeof(err));
+	err[0] = '\0';
+	if (usn_stack_create(&cfg, &s, err, sizeof(err)) == 0)
+		usn_stack_destroy(s);
+	if (strstr(err, "no DPDK backend") || strstr(err, "unknown device kind")) {
+		line("warn", "dpdk", "this build has no DPDK backend (install libdpdk-dev and rebuild: meson's "
+				     "-Ddpdk=enabled says why not)");
+		return;
+	}
+	long nr = -1;
+	FILE *f = fopen("/proc/sys/vm/nr_hugepages", "r");
+	if (f) {
+		if (fscanf(f, "%ld", &nr) != 1)
+			nr = -1;
+		fclose(f);
+	}
+	char sizes[200] = "";
+	size_t used = 0;
+	DIR *d = opendir("/sys/kernel/mm/hugepages");
+	if (d) {
+		struct dirent *e;
+		while ((e = readdir(d))) {
+			long kb, total = 0, free_ = 0;
+			if (sscanf(e->d_name, "hugepages-%ldkB", &kb) != 1)
+				continue;
+			char path[300];
+			snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/%s/nr_hugepages", e->d_name);
+			FILE *g = fopen(path, "r");
+			if (g) {
+				if (fscanf(g, "%ld", &total) != 1)
+					total = 0;
+				fclose(g);
+			}
+			snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/%s/free_hugepages", e->d_name);
+			g = fopen(path, "r");
+			if (g) {
+				if (fscanf(g, "%ld", &free_) != 1)
+					free_ = 0;
+				fclose(g);
+			}
+			int k = snprintf(sizes + used, sizeof(sizes) - used, "%s%ld of %ld free of %ld KiB", used ? ", " : "",
+					 free_, total, kb);
+			if (k > 0 && (size_t)k < sizeof(sizes) - used)
+				used += (size_t)k;
+		}
+		closedir(d);
+	}
+	line(nr > 0 ? "ok" : "warn", "dpdk huge pages",
+	     nr > 0 ? "nr_hugepages %ld (%s): the EAL can take them (add --in-memory to leave no files)"
+		    : "nr_hugepages %ld (%s): none reserved, give the EAL --no-huge -m MB",
+	     nr, sizes[0] ? sizes : "no sizes listed");
+	/* The EAL without huge pages, in a child: ok, or its error. */
+	if (dev && strncmp(dev, "dpdk:", 5) == 0) {
+		line("ok", "dpdk", "built; the EAL is tried with --dev below (one EAL per process)");
+	} else {
+		int pfd[2];
+		pid_t pid = pipe(pfd) == 0 ? fork() : -1;
+		if (pid == 0) {
+			close(pfd[0]);
+			int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+			if (null >= 0) {
+				dup2(null, STDOUT_FILENO);
+				dup2(null, STDERR_FILENO);
+			}
+			usn_config_init(&cfg);
+			usn_config_set(&cfg, "dev",
+				       "dpdk:--no-huge --no-pci -m 64 --no-shconf --no-telemetry --vdev=net_ring0", err,
+				       sizeof(err));
+			usn_config_set(&cfg, "addr", "192.0.2.1/32", err, sizeof(err));
+			usn_config_set(&cfg, "nbufs", "64", err, sizeof(err));
+			err[0] = '\0';
+			int rc = usn_stack_create(&cfg, &s, err, sizeof(err));
+			if (rc == 0)
+				usn_stack_destroy(s);
+			else if (write(pfd[1], err, strlen(err)) < 0)
+				rc = -errno;
+			exit(rc == 0 ? 0 : 1);
+		}
+		char why[256] = "";
+		int st = -1;
+		if (pid > 0) {
+			close(pfd[1]);
+			ssize_t n = read(pfd[0], why, sizeof(why) - 1);
+			why[n > 0 ? n : 0] = '\0';
+			close(pfd[0]);
+			waitpid(pid, &st, 0);
+		}
+		bool ok = pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+		line(ok ? "ok" : "no", "dpdk",
+		     ok ? "built; the EAL starts without huge pages (--no-huge -m 64 --no-pci, tried on net_ring0)"
+			: "built, but the EAL does not start with --no-huge on net_ring0: %s",
+		     ok ? "" : why[0] ? why : "the child process failed");
+	}
+	line("ok", "dpdk vdevs",
+	     "net_ring, net_null: always; net_af_packet (iface=IF): %s; net_tap: %s; net_af_xdp (iface=IF): "
+	     "needs CAP_NET_RAW and CAP_BPF; a NIC: bound to vfio-pci",
+	     have_cap(CAP_NET_RAW) ? "CAP_NET_RAW held" : "needs CAP_NET_RAW (not held)",
+	     have_cap(CAP_NET_ADMIN) ? "CAP_NET_ADMIN held" : "needs CAP_NET_ADMIN (not held)");
+	line("warn", "dpdk polling",
+	     "DPDK ports have no wake-up here: an idle usnet on dpdk polls up to 1000 times a second (about 1 %% "
+	     "of a core; idle-us=N sets the longest sleep, 0 busy-polls)");
 }
 
 static void check_hugepages(void)
@@ -264,6 +382,7 @@ int main(int argc, char **argv)
 	check_tap();
 	check_afpacket();
 	check_afxdp();
+	check_dpdk(dev);
 	check_hugepages();
 	if (optind < argc) {
 		for (int i = optind; i < argc; i++)

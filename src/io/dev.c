@@ -16,12 +16,15 @@
 #ifdef USN_HAVE_AFXDP
 #include "dev_afxdp.h"
 #endif
+#ifdef USN_HAVE_DPDK
+#include "dev_dpdk.h"
+#endif
 #include "dev_tap.h"
 #include "util.h"
 
 #define USN_DEV_KINDS_HELP                                                                               \
-	"known kinds: tap:NAME, afpacket:IFNAME, afxdp:IFNAME[@QUEUE] (in-memory links are made by "       \
-	"usn_memlink_create)"
+	"known kinds: tap:NAME, afpacket:IFNAME, afxdp:IFNAME[@QUEUE], dpdk:EAL-ARGS (in-memory links are " \
+	"made by usn_memlink_create)"
 
 void usn_dev_destroy(struct usn_dev *d)
 {
@@ -78,6 +81,21 @@ int usn_dev_open_queue(const char *spec, struct usn_pool *pool, unsigned queue, 
 #else
 		snprintf(err, errlen, "device '%s': this build has no AF_XDP backend (needs libxdp-dev, libbpf-dev, clang)",
 			 spec);
+		return -EPROTONOSUPPORT;
+#endif
+	}
+	if (kind_len == 4 && strncmp(spec, "dpdk", 4) == 0) {
+		if (!colon || colon[1] == '\0') {
+			snprintf(err, errlen,
+				 "device '%s': dpdk needs the EAL's arguments, as in "
+				 "dpdk:--no-huge --no-pci -m 64 --vdev=net_af_packet0,iface=eth1",
+				 spec);
+			return -EINVAL;
+		}
+#ifdef USN_HAVE_DPDK
+		return usn_dev_dpdk_open(colon + 1, pool, queue, queues, ret, err, errlen);
+#else
+		snprintf(err, errlen, "device '%s': this build has no DPDK backend (needs libdpdk-dev)", spec);
 		return -EPROTONOSUPPORT;
 #endif
 	}

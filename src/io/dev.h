@@ -3,7 +3,8 @@
  * dev.h - the packet I/O backend vtable. A device moves whole Ethernet frames
  * (without FCS) between a stack's buffer pool and the world, in batches.
  * Devices never look inside a frame and never read a clock: the stack passes
- * its time in. Backends: tap (dev_tap.c), in-memory link (dev_mem.c).
+ * its time in. Backends: tap (dev_tap.c), in-memory link (dev_mem.c),
+ * AF_PACKET (dev_afpacket.c), AF_XDP (dev_afxdp.c), DPDK (dev_dpdk.c).
  */
 #ifndef USN_DEV_H
 #define USN_DEV_H
@@ -41,7 +42,9 @@ struct usn_dev_ops {
 	 * the number sent. */
 	int (*tx_burst)(struct usn_dev *dev, const uint32_t *bufs, int n, uint64_t now);
 	/* A descriptor that becomes readable when rx_burst has work, or -1
-	 * (in-memory link: the simulator drives it). */
+	 * (in-memory link: the simulator drives it). A poll-mode device
+	 * (DPDK) gives a timerfd it arms itself in rx_burst: readable when
+	 * it is time to poll again. */
 	int (*wait_fd)(struct usn_dev *dev);
 	/* Earliest time a frame can next arrive without outside input, or
 	 * UINT64_MAX (frames in flight on an in-memory link). */

@@ -57,8 +57,8 @@ int usn_config_set(struct usn_config *cfg, const char *name, const char *value, 
 		}
 		/* The kinds this build has (io/dev.c opens them). */
 		if (strncmp(value, "tap:", 4) != 0 && strncmp(value, "afpacket:", 9) != 0 &&
-		    strncmp(value, "afxdp:", 6) != 0) {
-			snprintf(err, errlen, "--dev: unknown device kind '%.*s' (known: tap, afpacket, afxdp)",
+		    strncmp(value, "afxdp:", 6) != 0 && strncmp(value, "dpdk:", 5) != 0) {
+			snprintf(err, errlen, "--dev: unknown device kind '%.*s' (known: tap, afpacket, afxdp, dpdk)",
 				 (int)(colon - value), value);
 			return -EINVAL;
 		}

@@ -17,7 +17,9 @@
 # whose other end, usnv0, is in a second namespace $USN_DEV_NS where usnet
 # runs with --dev afpacket:usnv0 or afxdp:usnv0 beside that namespace's
 # kernel, which has 10.77.0.3/24 on the same interface and must keep
-# working).
+# working; or dpdk: the same veth, usnet on DPDK's net_af_packet vdev over
+# usnv0, with the port's MAC, no huge pages and no files the EAL would
+# share or leave behind, see USN_DPDK_DEV).
 
 set -u
 
@@ -32,6 +34,14 @@ USN_STACK_IP=10.77.0.2
 USN_PREFIX=24
 USN_LINK=${USN_LINK:-tap}
 USN_KERNEL_IP=10.77.0.3 # the usnet side's own kernel address (afpacket)
+# USN_LINK=dpdk: the EAL's arguments. The EAL takes one lcore (usnet's
+# default when none is given), 64 MB of ordinary memory (--no-huge), no PCI
+# scan, and with --no-shconf and --no-telemetry creates no shared files or
+# sockets, only an empty run directory (/var/run/dpdk/rte), removed by the
+# trap when empty. net_af_packet gets 16 KB ring frames: the kernel
+# reassembles fragments for it (dev_dpdk.c, rx_data_room), so a datagram of
+# up to ~16 KB arrives whole. usn_config's --dev holds at most 127 bytes.
+USN_DPDK_DEV="dpdk:--no-pci --no-huge -m 64 --no-shconf --no-telemetry --vdev=net_af_packet0,iface=usnv0,framesz=16384,blocksz=16384"
 USN_TEST=$(basename "$0" .sh)
 USN_NS=""
 # Where usnet runs and the device it opens: the TAP's namespace, or the
@@ -140,6 +150,12 @@ usn_cleanup() {
 		ip netns del "$USN_DEV_NS" 2>/dev/null
 		USN_DEV_NS=""
 	fi
+	if [ "$USN_LINK" = dpdk ]; then
+		# Only when empty: another DPDK program's files stay. (Run as
+		# another user, e.g. usnet-doctor as nobody, the EAL uses /tmp.)
+		rmdir /var/run/dpdk/rte 2>/dev/null && rmdir /var/run/dpdk 2>/dev/null
+		rmdir /tmp/dpdk/rte 2>/dev/null; rmdir /tmp/dpdk 2>/dev/null
+	fi
 	if [ -n "${USN_BPFFS:-}" ]; then
 		umount "$USN_BPFFS" 2>/dev/null
 		rmdir "$USN_BPFFS" 2>/dev/null
@@ -189,7 +205,7 @@ usn_setup_ns() {
 	usn_ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 2>/dev/null
 	usn_ns sysctl -qw net.ipv6.conf.default.disable_ipv6=1 2>/dev/null
 	ip -n "$USN_NS" link set lo up || return 1
-	if [ "$USN_LINK" = afpacket ] || [ "$USN_LINK" = afxdp ]; then
+	if [ "$USN_LINK" = afpacket ] || [ "$USN_LINK" = afxdp ] || [ "$USN_LINK" = dpdk ]; then
 		USN_DEV_NS=usnd-$USN_TEST-$$
 		ip netns add "$USN_DEV_NS" || { USN_DEV_NS=""; return 1; }
 		usn_dev_ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 2>/dev/null
@@ -205,6 +221,13 @@ usn_setup_ns() {
 			ip -n "$USN_DEV_NS" link set lo up &&
 			ip -n "$USN_DEV_NS" addr add "$USN_KERNEL_IP/$USN_PREFIX" dev usnv0 &&
 			ip -n "$USN_DEV_NS" link set usnv0 up || return 1
+		if [ "$USN_LINK" = dpdk ]; then
+			# net_af_packet reads frames without a virtio-net header:
+			# the kernel's side must send them whole and summed (no
+			# TSO, no partial checksums), as on a wire.
+			usn_ns ethtool -K "$USN_TAP" tx off >/dev/null || return 1
+			USN_DEV=$USN_DPDK_DEV
+		fi
 		if [ "$USN_LINK" = afxdp ]; then
 			# XDP sees a frame before any checksum is filled in: a
 			# virtual link's sender must compute them itself (a NIC

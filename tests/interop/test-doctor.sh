@@ -20,6 +20,8 @@ if [ -n "$USN_REASON" ] || ! usn_setup_ns >"$USN_WORK/setup.log" 2>&1; then
 	usn_finish
 fi
 ifname=${USN_DEV#*:}
+# On DPDK the device is EAL arguments; the interface is net_af_packet's.
+[ "$USN_LINK" = dpdk ] && ifname=usnv0
 
 # doctor OUT ARGS...: runs it where usnet would run; exit status in $st.
 doctor() {

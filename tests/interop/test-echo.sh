@@ -18,6 +18,13 @@ fi
 usn_ping ping
 usn_ping ping-8000 -s 8000
 for n in 1 1472 8000 65507; do
+	if [ "$USN_LINK" = dpdk ] && [ "$n" = 65507 ]; then
+		# DPDK's net_af_packet: the kernel reassembles fragments for
+		# the driver's fanout group, and the whole datagram must fit
+		# one ring frame and one mbuf (at most 64 KB less headroom).
+		usn_skip "udp-socat-$n" "net_af_packet receives fragmented datagrams reassembled by the kernel into one ring frame (framesz < 64 KB)"
+		continue
+	fi
 	usn_udp_socat "udp-socat-$n" "$n"
 done
 usn_udp_py udp-many --random 200 --max 9000 --seed 7
@@ -26,8 +33,13 @@ usn_udp_py udp-many --random 200 --max 9000 --seed 7
 if usn_counters "$USN_WORK/counters.txt"; then
 	c=$USN_WORK/counters.txt.parsed
 	why=""
-	for want in "ICMP_RX_ECHO_REQUESTS 6" "ICMP_TX_ECHO_REPLIES 6" "UDP_RX_DATAGRAMS 204" \
-		"UDP_TX_DATAGRAMS 204" "FRAG_REASSEMBLED 3" "FRAG_TX_FRAGMENTED 3" "ARP_TX_REPLIES 1"; do
+	wants=("ICMP_RX_ECHO_REQUESTS 6" "ICMP_TX_ECHO_REPLIES 6" "UDP_RX_DATAGRAMS 204"
+		"UDP_TX_DATAGRAMS 204" "FRAG_REASSEMBLED 3" "FRAG_TX_FRAGMENTED 3" "ARP_TX_REPLIES 1")
+	# On DPDK's net_af_packet the kernel reassembles what usnet receives
+	# (no FRAG_REASSEMBLED) and the 64 KB datagram was skipped.
+	[ "$USN_LINK" = dpdk ] && wants=("ICMP_RX_ECHO_REQUESTS 6" "ICMP_TX_ECHO_REPLIES 6" "UDP_RX_DATAGRAMS 203"
+		"UDP_TX_DATAGRAMS 203" "FRAG_TX_FRAGMENTED 3" "ARP_TX_REPLIES 1")
+	for want in "${wants[@]}"; do
 		read -r cname cmin <<<"$want"
 		v=$(usn_counter "$c" "$cname")
 		[ "$v" -ge "$cmin" ] || why="$why $cname=$v (want >= $cmin)"

@@ -34,6 +34,17 @@ caps_none() {
 	done
 	v=$(status_field "$1" NoNewPrivs)
 	[ "$v" = 1 ] || why="$why NoNewPrivs=$v"
+	# DPDK's EAL starts threads of its own before the program drops its
+	# capabilities (per thread): every thread must hold none.
+	if [ "$USN_LINK" = dpdk ]; then
+		local t
+		for t in /proc/"$1"/task/*; do
+			for f in CapPrm CapEff; do
+				v=$(awk -v n="$f:" '$1 == n { print $2 }' "$t/status")
+				[ "$v" = 0000000000000000 ] || why="$why thread $(cat "$t/comm") $f=$v"
+			done
+		done
+	fi
 	echo "$why"
 }
 
