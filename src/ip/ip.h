@@ -28,8 +28,11 @@
 
 #define USN_IP_TXQ 256           /* frames queued for the device before a flush */
 #define USN_ARP_SLOTS 256         /* neighbour entries */
-#define USN_ARP_QUEUE_PER_ENTRY 8 /* frames waiting for one resolution */
-#define USN_ARP_QUEUE_TOTAL 64    /* frames waiting for all resolutions */
+/* Frames waiting for resolution (RFC 1122 §2.3.2.2 asks for at least
+ * one): enough for the first burst of a server's or a load generator's
+ * connections to one neighbour (Linux keeps ~200 KB per neighbour). */
+#define USN_ARP_QUEUE_PER_ENTRY 64 /* frames waiting for one resolution */
+#define USN_ARP_QUEUE_TOTAL 256    /* frames waiting for all resolutions */
 #define USN_REASS_SLOTS 64        /* datagrams being reassembled */
 #define USN_UDP_HASH 256
 #define USN_UDP_MAX_PAYLOAD 65507 /* 65535 - 20 - 8 */

@@ -105,6 +105,15 @@ uint32_t usn_tcp_isn(const uint8_t key[USN_TCP_KEY_LEN], const struct usn_tcp_4t
 	return m + f;
 }
 
+uint32_t usn_tcp_ts_offset(const uint8_t key[USN_TCP_KEY_LEN], uint32_t laddr, uint32_t raddr)
+{
+	/* A tag byte keeps this PRF's inputs apart from the ISN's. */
+	uint8_t in[9] = {'T'};
+	usn_put_be32(in + 1, laddr);
+	usn_put_be32(in + 5, raddr);
+	return (uint32_t)siphash(key, in, sizeof(in));
+}
+
 static uint32_t cookie_mac(const uint8_t key[USN_TCP_KEY_LEN], const struct usn_tcp_4tuple *t, uint32_t peer_isn,
 			   uint64_t count, unsigned int mss_idx, unsigned int optword)
 {

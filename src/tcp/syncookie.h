@@ -32,6 +32,15 @@ struct usn_tcp_4tuple {
  * laddr, lport, raddr, rport, each big-endian (12 bytes). For a fixed
  * tuple and key the ISN grows by exactly one per 4 µs, modulo 2^32. */
 uint32_t usn_tcp_isn(const uint8_t key[USN_TCP_KEY_LEN], const struct usn_tcp_4tuple *t, uint64_t now_ns);
+/* RFC 7323 §7.1 (a random offset for the timestamp clock), chosen per pair
+ * of addresses as Linux does: the offset of a connection's
+ * timestamp clock, F(localip, remoteip, secretkey) with SipHash-2-4, so
+ * that it is random to an observer but the same for every connection
+ * between two hosts. A new connection's timestamps then follow those of
+ * an old one on the same ports, and a peer holding that old one in
+ * TIME-WAIT accepts its SYN (RFC 6191) instead of dropping it as an old
+ * duplicate (PAWS, RFC 7323 §5). */
+uint32_t usn_tcp_ts_offset(const uint8_t key[USN_TCP_KEY_LEN], uint32_t laddr, uint32_t raddr);
 
 /* What a SYN cookie remembers of the SYN. */
 struct usn_syncookie_opts {

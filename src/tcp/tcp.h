@@ -203,7 +203,6 @@ struct usn_tcp {
 	uint32_t challenge_tokens;
 	uint64_t challenge_last;
 	const struct usn_cc_ops *default_cc;
-	uint32_t cookie_ts_offset;     /* TS clock offset of cookie connections */
 	uint64_t last_cookie_time;     /* when a SYN cookie was last sent; 0 never */
 	uint16_t port_refs[65536];     /* sockets holding each local port */
 };

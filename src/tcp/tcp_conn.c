@@ -35,7 +35,6 @@ void usn_tcp_init(struct usn_tcp *tcp, struct usn_ip *ip, const uint8_t key[USN_
 	tcp->challenge_tokens = 1000;
 	tcp->challenge_last = *ip->now;
 	tcp->default_cc = usn_cc_default();
-	tcp->cookie_ts_offset = usn_rand_u32(ip->rand);
 }
 
 void usn_tcp_fini(struct usn_tcp *tcp)

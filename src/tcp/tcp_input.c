@@ -87,7 +87,7 @@ int usn_tcp_conn_setup(struct usn_tcp_conn *c)
 	if (!c->rtxq.rec && usn_rtxq_init(&c->rtxq, c->tx.cap / 256 + 64) < 0)
 		return -ENOMEM;
 	c->rcv_wscale = choose_wscale(c->rx.cap);
-	c->ts_offset = usn_rand_u32(ip->rand);
+	c->ts_offset = usn_tcp_ts_offset(c->tcp->key, c->t.laddr, c->t.raddr);
 	return 0;
 }
 
@@ -208,7 +208,7 @@ static void send_cookie_synack(struct usn_tcp *tcp, struct usn_tcp_conn *l, cons
 	o.sack_ok = po->sack_perm;
 	struct usn_tcp_4tuple t = {.laddr = s->ip->dst, .raddr = s->ip->src, .lport = s->h.dst_port,
 				   .rport = s->h.src_port};
-	uint32_t tsbase = (uint32_t)(now / USN_NSEC_PER_MSEC) + tcp->cookie_ts_offset;
+	uint32_t tsbase = (uint32_t)(now / USN_NSEC_PER_MSEC) + usn_tcp_ts_offset(tcp->key, t.laddr, t.raddr);
 	uint32_t tsval = tsbase;
 	uint32_t cookie = usn_syncookie_make(tcp->key, &t, s->h.seq, now, &o, tsbase, &tsval);
 	struct usn_tcp_repr r;
@@ -278,7 +278,6 @@ static struct usn_tcp_conn *cookie_ack(struct usn_tcp *tcp, struct usn_tcp_conn 
 		usn_tcp_conn_free(c);
 		return NULL;
 	}
-	c->ts_offset = tcp->cookie_ts_offset;
 	c->irs = s->h.seq - 1;
 	c->rcv_nxt = s->h.seq;
 	c->rcv_adv = c->rcv_nxt + USN_MIN(l->rcvbuf, 65535u);

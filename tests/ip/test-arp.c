@@ -227,35 +227,39 @@ static void test_arp_queue_bounded(void **state)
 	rig_clear(r);
 	int sd = usn_socket(r->s, USN_SOCK_DGRAM);
 	char msg[16];
-	for (int i = 0; i < 10; i++) {
+	const int per = USN_ARP_QUEUE_PER_ENTRY;
+	for (int i = 0; i < per + 2; i++) {
 		snprintf(msg, sizeof(msg), "m%d", i);
-		assert_int_equal(send_to_peer(r, sd, RIG_PEER, msg), 2);
+		assert_int_equal(send_to_peer(r, sd, RIG_PEER, msg), (int)strlen(msg));
 	}
 	assert_int_equal(CTR(r, ARP_DROP_QUEUE_FULL), 2);
-	assert_int_equal(usn_arp_lookup(&r->s->ip, RIG_PEER)->qlen, USN_ARP_QUEUE_PER_ENTRY);
+	assert_int_equal(usn_arp_lookup(&r->s->ip, RIG_PEER)->qlen, per);
 	assert_int_equal(CTR(r, ARP_TX_REQUESTS), 1);
 	rig_run(r);
 	rig_clear(r);
 	rig_send_arp(r, USN_ARP_OP_REPLY, rig_stack_mac, rig_peer_mac, RIG_PEER, rig_stack_mac, RIG_ADDR);
 	rig_run(r);
-	assert_int_equal(rig_count_ipv4(r, USN_IPPROTO_UDP), 8);
+	assert_int_equal(rig_count_ipv4(r, USN_IPPROTO_UDP), per);
 	int k = 2; /* m0 and m1 were dropped: the newest survive, in order */
 	for (int i = rig_find_ipv4(r, USN_IPPROTO_UDP, 0); i >= 0; i = rig_find_ipv4(r, USN_IPPROTO_UDP, i + 1)) {
 		const uint8_t *p;
 		struct usn_ipv4_repr ip;
 		rig_frame_ipv4(&r->frames[i], NULL, &ip, &p);
 		snprintf(msg, sizeof(msg), "m%d", k++);
-		assert_memory_equal(p + 8, msg, 2);
+		assert_memory_equal(p + 8, msg, strlen(msg));
 	}
+	assert_int_equal(k, per + 2);
 	assert_int_equal(rig_in_use(r), r->base_in_use);
 
-	/* The total bound: 9 unresolved neighbours with 8 datagrams each. */
-	for (uint32_t h = 0; h < 9; h++)
-		for (int i = 0; i < 8; i++)
-			assert_int_equal(send_to_peer(r, sd, 0x0a4d0010u + h, "xx"), 2);
+	/* The total bound: one neighbour more than it takes, each with a
+	 * full queue. */
+	const int nh = USN_ARP_QUEUE_TOTAL / per + 1;
+	for (int h = 0; h < nh; h++)
+		for (int i = 0; i < per; i++)
+			assert_int_equal(send_to_peer(r, sd, 0x0a4d0010u + (uint32_t)h, "xx"), 2);
 	assert_int_equal(r->s->ip.arp.queued, USN_ARP_QUEUE_TOTAL);
-	assert_int_equal(CTR(r, ARP_DROP_QUEUE_FULL), 2 + 8);
-	rig_run(r); /* sends the 9 requests */
+	assert_int_equal(CTR(r, ARP_DROP_QUEUE_FULL), 2 + nh * per - USN_ARP_QUEUE_TOTAL);
+	rig_run(r); /* sends the requests */
 	assert_int_equal(rig_in_use(r), r->base_in_use + USN_ARP_QUEUE_TOTAL);
 	rig_advance(r, 5 * SEC);
 	assert_int_equal(CTR(r, ARP_DROP_UNRESOLVED), USN_ARP_QUEUE_TOTAL);

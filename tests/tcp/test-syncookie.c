@@ -199,6 +199,29 @@ static void test_isn_keys_differ(void **state)
 	assert_true(total > 14L * 128 && total < 18L * 128);
 }
 
+/* The timestamp clock offset: one per pair of addresses (whatever the
+ * ports, so a new connection on a TIME-WAIT's ports continues its clock),
+ * unrelated between pairs and keys, and not the ISN's function. */
+static void test_ts_offset_per_address_pair(void **state)
+{
+	(void)state;
+	uint32_t a = usn_tcp_ts_offset(key1, tup.laddr, tup.raddr);
+	assert_int_equal(a, usn_tcp_ts_offset(key1, tup.laddr, tup.raddr));
+	long total = 0;
+	for (int bit = 0; bit < 32; bit++) {
+		uint32_t v = usn_tcp_ts_offset(key1, tup.laddr, tup.raddr ^ (1U << bit));
+		assert_int_not_equal(v, a);
+		total += popcount32(v ^ a);
+	}
+	assert_true(total > 12L * 32 && total < 20L * 32);
+	uint8_t k[USN_TCP_KEY_LEN];
+	memcpy(k, key1, sizeof(k));
+	k[0] ^= 1;
+	assert_int_not_equal(usn_tcp_ts_offset(k, tup.laddr, tup.raddr), a);
+	/* The ports play no part; the ISN's PRF is another. */
+	assert_int_not_equal(a, (uint32_t)(usn_tcp_isn(key1, &tup, 0)));
+}
+
 /* ---- cookies ------------------------------------------------------------ */
 
 /* Reference model of the layout documented in syncookie.c. */
@@ -545,6 +568,7 @@ int main(void)
 		cmocka_unit_test(test_isn_monotonic_in_time),
 		cmocka_unit_test(test_isn_tuples_unrelated),
 		cmocka_unit_test(test_isn_keys_differ),
+		cmocka_unit_test(test_ts_offset_per_address_pair),
 		cmocka_unit_test(test_cookie_layout_matches_model),
 		cmocka_unit_test(test_cookie_mss_roundtrip),
 		cmocka_unit_test(test_cookie_opts_roundtrip),
