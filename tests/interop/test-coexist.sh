@@ -283,9 +283,10 @@ else
 fi
 
 # Outgoing from the shared address: the kernel in the other namespace tells
-# the peer's port; the neighbour's MAC comes from the kernel's table (which
+# the peer's port (and then reads what usnet-nc sends until its FIN, so
+# the line is not lost to a write into a program that has exited); the neighbour's MAC comes from the kernel's table (which
 # is emptied first, so the kernel has to resolve it when usnet asks).
-ip netns exec "$USN_NS" socat -T 5 "TCP-LISTEN:9000,bind=$USN_HOST_IP,reuseaddr" SYSTEM:'echo "peer port $SOCAT_PEERPORT"' \
+ip netns exec "$USN_NS" socat -T 5 "TCP-LISTEN:9000,bind=$USN_HOST_IP,reuseaddr" SYSTEM:'echo "peer port $SOCAT_PEERPORT"; cat >/dev/null' \
 	>"$USN_WORK/socat.log" 2>&1 </dev/null &
 sp=$!
 usn_track "$sp"
