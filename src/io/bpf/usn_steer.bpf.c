@@ -12,6 +12,12 @@
  * its destination port is one usnet owns (usn_ports, by bit: 1 TCP, 2 UDP)
  * or lies in the range usnet's own connections use; everything else to
  * that address, ARP, ICMP and fragments included, is the kernel's.
+ * DEVIATION(RFC 1191, RFC 5927 in mode b): ICMP errors about usnet's own
+ * connections (fragmentation needed, unreachable) go to the kernel, which
+ * has no such connection and drops them, so path MTU discovery and ICMP
+ * errors do not reach usnet on a shared address; and a fragmented datagram
+ * to one of usnet's ports goes to the kernel, which drops it. Telling an
+ * ICMP error's quoted ports apart here is possible but not done.
  * Every read is bounds-checked against data_end, as the verifier demands.
  */
 #include <linux/bpf.h>
