@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bytering.c - the byte ring behind each direction of a TCP connection: one
+ * bytering.c - the byte ring behind each direction of a TCP connection: a
  * power-of-two allocation addressed through a free-running head index that
  * is masked on every access, so any span of it is at most two pieces and
- * every copy is at most two memcpy calls. On the receive side it places
+ * every copy is at most two memcpy calls. The allocation is made when bytes
+ * come, doubled (the bytes moved to its front) when more must be held, and
+ * freed when the ring empties: memory follows what a connection holds, not
+ * its window, so thousands of idle connections cost no buffers. On the receive side it places
  * out-of-order bytes at their offset and keeps up to USN_BYTERING_MAX_RANGES
  * disjoint ranges of them, most recently touched first, in the order
  * RFC 2018 §4 asks SACK blocks to be reported in; the in-order end advances
@@ -39,18 +42,32 @@ int usn_bytering_init(struct usn_bytering *r, uint32_t cap)
 		return -ENOMEM;
 	while (c < cap)
 		c <<= 1;
-	/* Page-aligned so that a ring shared with another process or handed
-	 * to a device starts on its own page. */
-	r->buf = aligned_alloc(4096, c);
-	if (!r->buf)
-		return -ENOMEM;
 	r->cap = c;
 	return 0;
+}
+
+static void free_retired(struct usn_bytering *r)
+{
+	for (unsigned i = 0; i < r->nretired; i++)
+		free(r->retired[i]);
+	r->nretired = 0;
+}
+
+/* An empty, unpinned ring gives its storage back. */
+static void release_if_empty(struct usn_bytering *r)
+{
+	if (r->len == 0 && r->nranges == 0 && !r->pinned && r->buf) {
+		free(r->buf);
+		r->buf = NULL;
+		r->size = 0;
+		r->head = 0;
+	}
 }
 
 void usn_bytering_fini(struct usn_bytering *r)
 {
 	free(r->buf);
+	free_retired(r);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -60,6 +77,65 @@ void usn_bytering_reset(struct usn_bytering *r)
 	r->len = 0;
 	r->nranges = 0;
 	r->ooo_bytes = 0;
+	release_if_empty(r);
+}
+
+void usn_bytering_pin(struct usn_bytering *r)
+{
+	r->pinned = true;
+}
+
+void usn_bytering_unpin(struct usn_bytering *r)
+{
+	r->pinned = false;
+	free_retired(r);
+	release_if_empty(r);
+}
+
+/* The bytes `pos` past the start furthest out that the ring holds (in
+ * order or in a range). */
+static uint32_t extent(const struct usn_bytering *r)
+{
+	uint32_t e = r->len;
+
+	for (unsigned i = 0; i < r->nranges; i++)
+		e = USN_MAX(e, r->ranges[i].end);
+	return e;
+}
+
+/* Storage for `need` bytes from the start (need <= cap): grows it to the
+ * next power of two that holds them (at least BYTERING_MIN_CAP), moving
+ * what it holds to the front of the new storage. false when memory runs
+ * out, or when pinned with every retired slot taken. */
+static bool reserve(struct usn_bytering *r, uint32_t need)
+{
+	if (need <= r->size)
+		return true;
+	if (r->buf && r->pinned && r->nretired == USN_BYTERING_RETIRED)
+		return false;
+	uint32_t n = r->size ? r->size : BYTERING_MIN_CAP;
+	while (n < need)
+		n <<= 1;
+	/* Page-aligned so that a ring shared with another process or handed
+	 * to a device starts on its own page. */
+	uint8_t *nb = aligned_alloc(4096, n);
+	if (!nb)
+		return false;
+	if (r->buf) {
+		uint32_t held = extent(r); /* <= size */
+		uint32_t i = r->head & (r->size - 1);
+		uint32_t first = USN_MIN(held, r->size - i);
+		memcpy(nb, r->buf + i, first);
+		memcpy(nb + first, r->buf, held - first);
+		if (r->pinned)
+			r->retired[r->nretired++] = r->buf;
+		else
+			free(r->buf);
+	}
+	r->buf = nb;
+	r->size = n;
+	r->head = 0;
+	return true;
 }
 
 /* Index in buf of the byte `pos` bytes after the start. The head runs free
@@ -67,14 +143,14 @@ void usn_bytering_reset(struct usn_bytering *r)
  * wrap of the index itself. */
 static inline uint32_t ring_idx(const struct usn_bytering *r, uint32_t pos)
 {
-	return (r->head + pos) & (r->cap - 1);
+	return (r->head + pos) & (r->size - 1);
 }
 
 /* Copies n bytes into the ring at `pos` from the start: at most two pieces. */
 static void copy_in(struct usn_bytering *r, uint32_t pos, const uint8_t *src, uint32_t n)
 {
 	uint32_t i = ring_idx(r, pos);
-	uint32_t first = USN_MIN(n, r->cap - i);
+	uint32_t first = USN_MIN(n, r->size - i);
 
 	memcpy(r->buf + i, src, first);
 	if (first < n)
@@ -85,7 +161,7 @@ static void copy_in(struct usn_bytering *r, uint32_t pos, const uint8_t *src, ui
 static int span_iov(const struct usn_bytering *r, uint32_t pos, uint32_t n, struct iovec iov[2])
 {
 	uint32_t i = ring_idx(r, pos);
-	uint32_t first = USN_MIN(n, r->cap - i);
+	uint32_t first = USN_MIN(n, r->size - i);
 
 	iov[0].iov_base = r->buf + i;
 	iov[0].iov_len = first;
@@ -175,7 +251,7 @@ static void add_ooo(struct usn_bytering *r, uint32_t s, uint32_t e)
 /* Clips a write of `len` bytes at `off` past the in-order end to the space
  * and checks it can be recorded. Returns the number of bytes to copy (0:
  * nothing to do) or -ENOBUFS. Overflow-safe for any off and len. */
-static int64_t plan_write(const struct usn_bytering *r, uint32_t off, uint64_t len)
+static int64_t plan_write(struct usn_bytering *r, uint32_t off, uint64_t len)
 {
 	uint32_t space = usn_bytering_space(r);
 	uint32_t n, s;
@@ -185,6 +261,8 @@ static int64_t plan_write(const struct usn_bytering *r, uint32_t off, uint64_t l
 	n = (uint32_t)USN_MIN(len, (uint64_t)(space - off));
 	s = r->len + off;
 	if (off > 0 && !ooo_fits(r, s, s + n))
+		return -ENOBUFS;
+	if (!reserve(r, s + n))
 		return -ENOBUFS;
 	return n;
 }
@@ -247,7 +325,7 @@ uint32_t usn_bytering_peek(const struct usn_bytering *r, uint32_t off, void *dst
 		return 0;
 	n = USN_MIN(n, r->len - off);
 	i = ring_idx(r, off);
-	first = USN_MIN(n, r->cap - i);
+	first = USN_MIN(n, r->size - i);
 	memcpy(dst, r->buf + i, first);
 	if (first < n)
 		memcpy((uint8_t *)dst + first, r->buf, n - first);
@@ -272,12 +350,13 @@ void usn_bytering_consume(struct usn_bytering *r, uint32_t n)
 		r->ranges[i].start -= n;
 		r->ranges[i].end -= n;
 	}
+	release_if_empty(r);
 }
 
 uint32_t usn_bytering_append(struct usn_bytering *r, const void *src, uint32_t n)
 {
 	n = USN_MIN(n, usn_bytering_space(r));
-	if (n == 0)
+	if (n == 0 || !reserve(r, r->len + n))
 		return 0;
 	copy_in(r, r->len, src, n);
 	/* Absorbs ranges too, so that a caller mixing the two sides (which
@@ -289,7 +368,7 @@ uint32_t usn_bytering_append(struct usn_bytering *r, const void *src, uint32_t n
 int usn_bytering_reserve_iov(struct usn_bytering *r, uint32_t n, struct iovec iov[2])
 {
 	n = USN_MIN(n, usn_bytering_space(r));
-	if (n == 0)
+	if (n == 0 || !reserve(r, r->len + n))
 		return 0;
 	return span_iov(r, r->len, n, iov);
 }

@@ -13,8 +13,12 @@
  *
  * Offsets and lengths are relative to the ring's start (the first unread or
  * unacknowledged byte), never absolute sequence numbers: the TCP layer maps
- * sequence numbers to offsets. Capacity is a power of two; storage is one
- * allocation made at init. Not thread-safe. Knows nothing of TCP.
+ * sequence numbers to offsets. Capacity (the most bytes held: the window)
+ * is a power of two. Storage is allocated when bytes first come, grows by
+ * doubling as more are held (up to the capacity), and is given back when
+ * the ring empties, so an idle connection holds none; a reader of
+ * zero-copy pointers pins it (usn_bytering_pin) so that they stay valid.
+ * Not thread-safe. Knows nothing of TCP.
  */
 #ifndef USN_BYTERING_H
 #define USN_BYTERING_H
@@ -31,9 +35,12 @@ struct usn_byterange {
 	uint32_t end;   /* exclusive */
 };
 
+#define USN_BYTERING_RETIRED 2
+
 struct usn_bytering {
-	uint8_t *buf;
-	uint32_t cap;     /* power of two */
+	uint8_t *buf;     /* storage, NULL while empty */
+	uint32_t cap;     /* capacity, power of two: the most bytes held */
+	uint32_t size;    /* bytes of storage, power of two <= cap (0: none) */
 	uint32_t head;    /* free-running index of the first byte */
 	uint32_t len;     /* in-order bytes from head */
 	/* Out-of-order ranges beyond len (receive side), sorted by recency:
@@ -42,15 +49,25 @@ struct usn_bytering {
 	struct usn_byterange ranges[USN_BYTERING_MAX_RANGES];
 	uint8_t nranges;
 	uint32_t ooo_bytes; /* bytes held in ranges */
+	/* Pinned: zero-copy pointers into the storage are out; storage that
+	 * grew meanwhile is retired (kept) until unpin, and an emptied ring
+	 * keeps its storage. */
+	bool pinned;
+	uint8_t nretired;
+	uint8_t *retired[USN_BYTERING_RETIRED];
 };
 
-/* cap is rounded up to a power of two (at least 4096). 0 or -ENOMEM;
- * -ENOMEM also for cap > 2^30 (the largest TCP window, and the growth that
- * write_at returns must fit an int). */
+/* cap is rounded up to a power of two (at least 4096). No storage yet.
+ * 0, or -ENOMEM for cap > 2^30 (the largest TCP window, and the growth
+ * that write_at returns must fit an int). */
 int usn_bytering_init(struct usn_bytering *r, uint32_t cap);
 void usn_bytering_fini(struct usn_bytering *r);
-/* Empties the ring (keeps its storage). */
+/* Empties the ring (its storage goes unless pinned). */
 void usn_bytering_reset(struct usn_bytering *r);
+/* Zero-copy pointers from peek_iov are out: the storage they point into
+ * stays until unpin (storage replaced meanwhile is kept aside). */
+void usn_bytering_pin(struct usn_bytering *r);
+void usn_bytering_unpin(struct usn_bytering *r);
 
 /* Bytes that can still be placed: cap - len (out-of-order bytes occupy
  * space beyond len that is counted here as free, since the window is
@@ -68,7 +85,8 @@ static inline uint32_t usn_bytering_space(const struct usn_bytering *r)
  * correct peer; the ring keeps the newer copy). Returns how many bytes the
  * in-order data grew by (0 for a purely out-of-order write, or one wholly
  * past the capacity), or -ENOBUFS when the write would need more than
- * USN_BYTERING_MAX_RANGES ranges (nothing is written then). An
+ * USN_BYTERING_MAX_RANGES ranges or storage cannot grow (out of memory,
+ * or too many retired while pinned): nothing is written then. An
  * out-of-order write merges every range it overlaps or touches and the
  * result becomes ranges[0], even when it only repeats bytes already held
  * (RFC 2018 §4: the first block holds the segment that triggered the ACK);
@@ -92,10 +110,13 @@ void usn_bytering_consume(struct usn_bytering *r, uint32_t n);
 /* ---- send side ---- */
 
 /* Appends up to n bytes at the in-order end; returns the number taken
- * (limited by space). Must not be mixed with out-of-order writes. */
+ * (limited by space, 0 also when storage cannot grow). Must not be mixed
+ * with out-of-order writes. */
 uint32_t usn_bytering_append(struct usn_bytering *r, const void *src, uint32_t n);
 /* Room to append into directly: up to two iovecs covering up to n free
- * bytes after the end; then usn_bytering_commit(r, k) adds k of them. */
+ * bytes after the end (storage grown to hold them; 0 iovecs when it cannot
+ * grow); then usn_bytering_commit(r, k) adds k of them (k no more than
+ * reserved). */
 int usn_bytering_reserve_iov(struct usn_bytering *r, uint32_t n, struct iovec iov[2]);
 void usn_bytering_commit(struct usn_bytering *r, uint32_t n);
 

@@ -78,13 +78,13 @@ static uint8_t choose_wscale(uint32_t buf)
 int usn_tcp_conn_setup(struct usn_tcp_conn *c)
 {
 	struct usn_ip *ip = c->tcp->ip;
-	if (!c->rx.buf && usn_bytering_init(&c->rx, c->rcvbuf) < 0)
+	if (!c->rx.cap && usn_bytering_init(&c->rx, c->rcvbuf) < 0)
 		return -ENOMEM;
 	if (!usn_txq_ready(&c->tx) && usn_txq_init(&c->tx, c->sndbuf) < 0)
 		return -ENOMEM;
 	uint32_t mtu_mss = (uint32_t)ip->mtu - USN_IPV4_MIN_HLEN - USN_TCP_MIN_HLEN;
 	c->adv_mss = (uint16_t)mtu_mss;
-	if (!c->rtxq.rec && usn_rtxq_init(&c->rtxq, c->tx.cap / 256 + 64) < 0)
+	if (!c->rtxq.cap && usn_rtxq_init(&c->rtxq, c->tx.cap / 256 + 64) < 0)
 		return -ENOMEM;
 	c->rcv_wscale = choose_wscale(c->rx.cap);
 	c->ts_offset = usn_tcp_ts_offset(c->tcp->key, c->t.laddr, c->t.raddr);

@@ -29,13 +29,15 @@
 #define RTX_FLAGS_ALL (USN_RTX_SACKED | USN_RTX_LOST | USN_RTX_RETRANS | USN_RTX_FIN | USN_RTX_SYN)
 /* Outstanding sequence space must stay comparable with usn_seq_lt(). */
 #define RTX_SPAN_MAX 0x7fffffffu
+/* Records allocated at first (a response of a few segments fits). */
+#define RTX_MIN_SIZE 8u
 
 static struct usn_rtx_rec *rec_at(const struct usn_rtxq *q, uint32_t i)
 {
 	uint64_t k = (uint64_t)q->head + i;
 
-	if (k >= q->cap)
-		k -= q->cap;
+	if (k >= q->size)
+		k -= q->size;
 	return &q->rec[k];
 }
 
@@ -135,7 +137,7 @@ static void dup_at(struct usn_rtxq *q, uint32_t i)
 
 	if (i + 1 <= q->count - i - 1) {
 		/* Shift records 0..i one slot towards the front. */
-		q->head = q->head == 0 ? q->cap - 1 : q->head - 1;
+		q->head = q->head == 0 ? q->size - 1 : q->head - 1;
 		for (j = 0; j <= i; j++)
 			*rec_at(q, j) = *rec_at(q, j + 1);
 	} else {
@@ -147,6 +149,41 @@ static void dup_at(struct usn_rtxq *q, uint32_t i)
 	q->count++;
 }
 
+/* Room for one more record: the array grows by doubling (from
+ * RTX_MIN_SIZE) up to cap, the records moved to its front. false when it
+ * is at cap or memory runs out. */
+static bool room(struct usn_rtxq *q)
+{
+	if (q->count < q->size)
+		return true;
+	if (q->size >= q->cap)
+		return false;
+	uint32_t n = q->size ? q->size * 2 : RTX_MIN_SIZE;
+	if (n > q->cap)
+		n = q->cap;
+	struct usn_rtx_rec *a = malloc((size_t)n * sizeof(*a));
+	if (!a)
+		return false;
+	for (uint32_t i = 0; i < q->count; i++)
+		a[i] = *rec_at(q, i);
+	free(q->rec);
+	q->rec = a;
+	q->size = n;
+	q->head = 0;
+	return true;
+}
+
+/* An empty queue gives its array back: an idle connection holds none. */
+static void shrink_if_empty(struct usn_rtxq *q)
+{
+	if (q->count == 0 && q->rec) {
+		free(q->rec);
+		q->rec = NULL;
+		q->size = 0;
+		q->head = 0;
+	}
+}
+
 /* Splits record i at seq (start < seq < end). Both halves keep the flags
  * and times; the SYN stays with the first, the FIN with the last. The
  * counters do not change. false when the ring is full. */
@@ -154,7 +191,7 @@ static bool split(struct usn_rtxq *q, uint32_t i, usn_seq_t seq)
 {
 	struct usn_rtx_rec *a, *b;
 
-	if (q->count == q->cap)
+	if (!room(q))
 		return false;
 	dup_at(q, i);
 	a = rec_at(q, i);
@@ -177,9 +214,7 @@ int usn_rtxq_init(struct usn_rtxq *q, uint32_t cap)
 	memset(q, 0, sizeof(*q));
 	if (cap == 0)
 		return -EINVAL;
-	q->rec = calloc(cap, sizeof(*q->rec));
-	if (!q->rec)
-		return -ENOMEM;
+	/* Storage comes with the first record (room()). */
 	q->cap = cap;
 	return 0;
 }
@@ -194,6 +229,7 @@ void usn_rtxq_reset(struct usn_rtxq *q)
 {
 	q->head = 0;
 	q->count = 0;
+	shrink_if_empty(q);
 	q->sacked_bytes = 0;
 	q->lost_bytes = 0;
 	q->retrans_bytes = 0;
@@ -224,7 +260,7 @@ int usn_rtxq_push(struct usn_rtxq *q, usn_seq_t start, usn_seq_t end, uint32_t f
 		if (end - q_una(q) > RTX_SPAN_MAX)
 			return -EINVAL;
 	}
-	if (q->count == q->cap)
+	if (!room(q))
 		return -ENOSPC;
 	r = rec_at(q, q->count);
 	r->start = start;
@@ -290,7 +326,7 @@ uint32_t usn_rtxq_ack(struct usn_rtxq *q, usn_seq_t ack, uint64_t *ret_rtt_time)
 			 * record was delivered before this ACK was sent. */
 			if (r->xmits == 1 && !(r->flags & USN_RTX_SACKED))
 				rtt_time = r->xmit_time;
-			q->head = q->head + 1 == q->cap ? 0 : q->head + 1;
+			q->head = q->head + 1 == q->size ? 0 : q->head + 1;
 			q->count--;
 			continue;
 		}
@@ -305,7 +341,7 @@ uint32_t usn_rtxq_ack(struct usn_rtxq *q, usn_seq_t ack, uint64_t *ret_rtt_time)
 		break;
 	}
 	if (q->count == 0)
-		q->head = 0;
+		shrink_if_empty(q);
 	fix_high_sacked(q, ack);
 out:
 	if (ret_rtt_time)
@@ -612,9 +648,9 @@ int usn_rtxq_check(const struct usn_rtxq *q)
 	usn_seq_t high = 0;
 	bool any = false;
 
-	if (!q->rec || q->cap == 0)
+	if (q->cap == 0 || q->size > q->cap || q->count > q->size || (!q->rec) != (q->size == 0))
 		return -__LINE__;
-	if (q->head >= q->cap || q->count > q->cap)
+	if (q->size > 0 && q->head >= q->size)
 		return -__LINE__;
 	for (i = 0; i < q->count; i++) {
 		const struct usn_rtx_rec *r = rec_at(q, i);

@@ -48,8 +48,10 @@ struct usn_rtx_rec {
 };
 
 struct usn_rtxq {
-	struct usn_rtx_rec *rec;
-	uint32_t cap, head, count;
+	struct usn_rtx_rec *rec; /* NULL while empty (an idle connection holds none) */
+	uint32_t cap;            /* the most records held */
+	uint32_t size;           /* records allocated: grows by doubling up to cap */
+	uint32_t head, count;
 	uint32_t sacked_bytes;   /* bytes in SACKED records */
 	uint32_t lost_bytes;     /* bytes in LOST and not SACKED records */
 	uint32_t retrans_bytes;  /* bytes in RETRANS records not SACKED (in flight again) */

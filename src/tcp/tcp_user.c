@@ -235,6 +235,8 @@ int usn_tcp_recv_zc(struct usn_tcp_conn *c, struct iovec iov[2], int *ret_iovcnt
 	uint32_t want = max > UINT32_MAX ? UINT32_MAX : (uint32_t)max;
 	uint32_t n = USN_MIN(want, c->rx.len);
 	*ret_iovcnt = usn_bytering_peek_iov(&c->rx, 0, n, iov);
+	/* The storage must outlive those pointers until recv_done(). */
+	usn_bytering_pin(&c->rx);
 	return (int)n;
 }
 
@@ -244,6 +246,7 @@ int usn_tcp_recv_done(struct usn_tcp_conn *c, size_t n)
 		return -EINVAL;
 	uint32_t old_win = usn_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 	usn_bytering_consume(&c->rx, (uint32_t)n);
+	usn_bytering_unpin(&c->rx);
 	rcv_consumed(c, (uint32_t)n, old_win);
 	return 0;
 }
@@ -259,7 +262,7 @@ int usn_tcp_recv(struct usn_tcp_conn *c, void *buf, size_t len, bool peek)
 			return -e;
 		}
 		if ((c->flags & (USN_TCPF_FIN_RCVD | USN_TCPF_RD_SHUT)) || c->state == USN_TCP_CLOSED)
-			return c->rx.buf || c->state != USN_TCP_CLOSED ? 0 : -ENOTCONN;
+			return c->rx.cap || c->state != USN_TCP_CLOSED ? 0 : -ENOTCONN;
 		if (c->state == USN_TCP_SYN_SENT || c->state == USN_TCP_SYN_RECEIVED)
 			return -EAGAIN;
 		return -EAGAIN;

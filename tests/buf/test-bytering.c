@@ -40,7 +40,7 @@ static void fill(uint8_t *p, uint32_t pos, uint32_t n, uint32_t tag)
 /* The byte stored `pos` bytes after the start, in order or not. */
 static uint8_t ring_at(const struct usn_bytering *r, uint32_t pos)
 {
-	return r->buf[(r->head + pos) & (r->cap - 1)];
+	return r->buf[(r->head + pos) & (r->size - 1)];
 }
 
 static void expect_ranges(const struct usn_bytering *r, const struct usn_byterange *want, unsigned n)
@@ -260,6 +260,81 @@ static void test_init_rounds_capacity(void **state)
 	usn_bytering_fini(&r);
 }
 
+/* Storage follows what the ring holds: none at first, doubled as more is
+ * held (content, out-of-order ranges and their order kept), given back when
+ * it empties. */
+static void test_storage_grows_and_goes(void **state)
+{
+	struct usn_bytering r;
+	static uint8_t src[65536], got[65536];
+
+	assert_int_equal(usn_bytering_init(&r, 65536), 0);
+	assert_null(r.buf);
+	assert_int_equal(r.size, 0);
+	assert_int_equal(usn_bytering_space(&r), 65536);
+	fill(src, 0, sizeof(src), 0);
+	assert_int_equal(usn_bytering_write_at(&r, 0, src, 100), 100);
+	assert_int_equal(r.size, 4096);
+	/* Out of order past the storage: grows to hold it. */
+	assert_int_equal(usn_bytering_write_at(&r, 9900, src + 10000, 500), 0);
+	assert_int_equal(r.size, 16384);
+	assert_int_equal(usn_bytering_write_at(&r, 5900, src + 6000, 100), 0);
+	EXPECT_RANGES(&r, { 6000, 6100 }, { 10000, 10500 });
+	/* The hole fills: in order up to 6100, the far range kept. */
+	assert_int_equal(usn_bytering_write_at(&r, 0, src + 100, 5900), 6000);
+	EXPECT_RANGES(&r, { 10000, 10500 });
+	assert_int_equal(usn_bytering_peek(&r, 0, got, sizeof(got)), 6100);
+	assert_memory_equal(got, src, 6100);
+	/* Consumed past a wrap of the head, then grown again. */
+	usn_bytering_consume(&r, 6000);
+	assert_int_equal(usn_bytering_write_at(&r, 0, src + 6100, 3900), 4400);
+	assert_int_equal(usn_bytering_write_at(&r, 0, src + 10500, 40000), 40000);
+	assert_int_equal(r.size, 65536);
+	assert_int_equal(usn_bytering_peek(&r, 0, got, sizeof(got)), 44500 - 0);
+	assert_memory_equal(got, src + 6000, 44500);
+	usn_bytering_consume(&r, 44500);
+	assert_null(r.buf);
+	assert_int_equal(r.size, 0);
+	/* The send side the same way. */
+	assert_int_equal(usn_bytering_append(&r, src, 5000), 5000);
+	assert_int_equal(r.size, 8192);
+	usn_bytering_consume(&r, 5000);
+	assert_null(r.buf);
+	usn_bytering_fini(&r);
+}
+
+/* Pinned: pointers handed out stay valid while the ring grows (the old
+ * storage is retired, not freed), and an emptied ring keeps its storage;
+ * unpin gives both back. When the retired slots are taken, growth is
+ * refused and nothing is written. */
+static void test_pinned_storage_survives_growth(void **state)
+{
+	struct usn_bytering r;
+	static uint8_t src[65536];
+	struct iovec iov[2];
+
+	fill(src, 0, sizeof(src), 0);
+	assert_int_equal(usn_bytering_init(&r, 65536), 0);
+	assert_int_equal(usn_bytering_write_at(&r, 0, src, 1000), 1000);
+	assert_int_equal(usn_bytering_peek_iov(&r, 0, 1000, iov), 1);
+	usn_bytering_pin(&r);
+	assert_int_equal(usn_bytering_write_at(&r, 0, src + 1000, 5000), 5000); /* to 8 KB */
+	assert_int_equal(r.nretired, 1);
+	assert_memory_equal(iov[0].iov_base, src, 1000); /* still readable */
+	assert_int_equal(usn_bytering_write_at(&r, 0, src + 6000, 4000), 4000); /* to 16 KB */
+	assert_int_equal(r.nretired, 2);
+	/* A third growth would need a third retired slot: refused whole. */
+	assert_int_equal(usn_bytering_write_at(&r, 0, src + 10000, 10000), -ENOBUFS);
+	assert_int_equal(r.len, 10000);
+	assert_memory_equal(iov[0].iov_base, src, 1000);
+	usn_bytering_consume(&r, 10000);
+	assert_non_null(r.buf); /* pinned: kept though empty */
+	usn_bytering_unpin(&r);
+	assert_int_equal(r.nretired, 0);
+	assert_null(r.buf);
+	usn_bytering_fini(&r);
+}
+
 static void test_init_refuses_huge(void **state)
 {
 	struct usn_bytering r;
@@ -275,15 +350,14 @@ static void test_init_refuses_huge(void **state)
 static void test_reset_empties(void **state)
 {
 	struct usn_bytering r;
-	uint8_t *buf;
-
 	assert_int_equal(usn_bytering_init(&r, CAP), 0);
-	buf = r.buf;
+	assert_null(r.buf); /* no storage until bytes come */
 	assert_int_equal(put(&r, 0, 0, 100, 0), 100);
 	assert_int_equal(put(&r, 100, 50, 10, 0), 0);
 	usn_bytering_consume(&r, 30);
 	usn_bytering_reset(&r);
-	assert_ptr_equal(r.buf, buf);
+	assert_null(r.buf); /* an emptied ring gives its storage back */
+	assert_int_equal(r.size, 0);
 	assert_int_equal(r.cap, CAP);
 	assert_int_equal(r.head, 0);
 	assert_int_equal(r.len, 0);
@@ -301,6 +375,8 @@ static void test_in_order_across_wrap(void **state)
 	uint32_t base = 0;
 
 	assert_int_equal(usn_bytering_init(&r, CAP), 0);
+	/* Pinned, the emptied ring keeps its storage and the head goes on. */
+	usn_bytering_pin(&r);
 	fill(src, 0, 4000, 0);
 	assert_int_equal(usn_bytering_write_at(&r, 0, src, 4000), 4000);
 	assert_int_equal(usn_bytering_space(&r), 96);
@@ -502,7 +578,14 @@ static void test_range_limit(void **state)
 	struct iovec iov[2];
 
 	assert_int_equal(usn_bytering_init(&r, CAP), 0);
-	memset(r.buf, 0xee, r.cap);
+	/* Storage filled with a marker: taken whole, then emptied while
+	 * pinned (so it stays). */
+	usn_bytering_pin(&r);
+	memset(src, 0xee, sizeof(src));
+	for (uint32_t k = 0; k < CAP; k += sizeof(src))
+		assert_int_equal(usn_bytering_append(&r, src, sizeof(src)), sizeof(src));
+	usn_bytering_consume(&r, CAP);
+	assert_int_equal(r.size, CAP);
 	for (uint32_t i = 0; i < USN_BYTERING_MAX_RANGES; i++)
 		assert_int_equal(put(&r, 0, 10 + 20 * i, 10, 0), 0);
 	assert_int_equal(r.nranges, USN_BYTERING_MAX_RANGES);
@@ -993,6 +1076,8 @@ int main(void)
 		cmocka_unit_test(test_perms_overlapping),
 		cmocka_unit_test(test_perms_range_limit),
 		cmocka_unit_test(test_random_vs_model),
+		cmocka_unit_test(test_storage_grows_and_goes),
+		cmocka_unit_test(test_pinned_storage_survives_growth),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
