@@ -63,7 +63,7 @@ struct hconn {
 	struct hconn *prev, *next;
 	int sd;
 	enum cstate st;
-	char in[IN_BUF];
+	struct hwork *w;          /* while active (conn_work), else NULL */
 	size_t in_len;
 	uint64_t body_skip;       /* request body bytes still to discard */
 	bool chunked;             /* the body being discarded is chunked */
@@ -72,7 +72,6 @@ struct hconn {
 	uint64_t ch_total;        /* body bytes so far (limit) */
 	bool keep_alive_10;       /* HTTP/1.0 client asked for keep-alive */
 	bool paused;              /* has more to do, waits for its turn */
-	char hdr[HDR_BUF];
 	size_t hdr_len, hdr_off;
 	const char *mem;          /* a small in-memory body (error pages) */
 	size_t mem_len, mem_off;
@@ -83,13 +82,24 @@ struct hconn {
 	uint64_t req_start_ms;    /* first byte of the request being read, 0 none */
 	double tokens;
 	uint64_t tokens_ms;
-	/* for the access log */
+	/* for the access log (with the fields in w) */
 	char peer[32];
-	char reqline[256];
 	int status;
 	uint64_t body_bytes;
+};
+
+/* What a connection needs only while it reads or answers a request: the
+ * request bytes, the response header, the access log's fields. An idle
+ * keep-alive connection gives it back (conn_rest) to its server's free
+ * list, so thousands of idle connections hold none of it. */
+struct hwork {
+	struct hwork *next_free;
+	char in[IN_BUF];
+	char hdr[HDR_BUF];
+	char reqline[256];
 	char referer[128], agent[128];
 };
+#define WORK_FREE_MAX 256 /* work areas a server keeps for reuse */
 
 struct server {
 	int index, ninst; /* instance of --cores */
@@ -102,6 +112,8 @@ struct server {
 	struct http_limits lim;
 	struct hconn *conns;
 	unsigned nconns, max_conns;
+	struct hwork *work_free; /* reusable work areas, WORK_FREE_MAX at most */
+	unsigned nwork_free;
 	unsigned npaused;
 	struct alog *log;
 	time_t log_sec;       /* the second log_when was formatted for */
@@ -168,9 +180,11 @@ static void log_request(struct server *sv, struct hconn *c)
 		sv->log_sec = t;
 	}
 	char line[1024];
-	int n = snprintf(line, sizeof(line), "%s - - [%s] \"%s\" %d %llu \"%s\" \"%s\"\n", c->peer, sv->log_when,
-			 c->reqline, c->status, (unsigned long long)c->body_bytes, c->referer[0] ? c->referer : "-",
-			 c->agent[0] ? c->agent : "-");
+	const struct hwork *w = c->w; /* held while a request is answered */
+	const char *rl = w ? w->reqline : "-", *ref = w && w->referer[0] ? w->referer : "-",
+		   *ag = w && w->agent[0] ? w->agent : "-";
+	int n = snprintf(line, sizeof(line), "%s - - [%s] \"%s\" %d %llu \"%s\" \"%s\"\n", c->peer, sv->log_when, rl,
+			 c->status, (unsigned long long)c->body_bytes, ref, ag);
 	if (n <= 0)
 		return;
 	if ((size_t)n > sizeof(line) - 1) {
@@ -193,6 +207,41 @@ static void log_field(char *dst, size_t cap, const char *src, size_t len)
 
 /* ---- connections ---- */
 
+/* The connection's work area, from the free list or the heap; false when
+ * memory runs out. */
+static bool conn_work(struct server *sv, struct hconn *c)
+{
+	if (c->w)
+		return true;
+	struct hwork *w = sv->work_free;
+	if (w) {
+		sv->work_free = w->next_free;
+		sv->nwork_free--;
+	} else if (!(w = malloc(sizeof(*w)))) {
+		return false;
+	}
+	w->reqline[0] = w->referer[0] = w->agent[0] = '\0';
+	c->w = w;
+	return true;
+}
+
+/* An idle connection (no request bytes held, nothing being answered)
+ * gives its work area back. */
+static void conn_rest(struct server *sv, struct hconn *c)
+{
+	struct hwork *w = c->w;
+	if (!w || c->in_len > 0 || c->st != C_READING)
+		return;
+	c->w = NULL;
+	if (sv->nwork_free < WORK_FREE_MAX) {
+		w->next_free = sv->work_free;
+		sv->work_free = w;
+		sv->nwork_free++;
+	} else {
+		free(w);
+	}
+}
+
 static void conn_free(struct server *sv, struct hconn *c, bool abort)
 {
 	if (c->paused)
@@ -210,6 +259,11 @@ static void conn_free(struct server *sv, struct hconn *c, bool abort)
 	if (c->next)
 		c->next->prev = c->prev;
 	sv->nconns--;
+	if (c->w) {
+		c->in_len = 0;
+		c->st = C_READING;
+		conn_rest(sv, c);
+	}
 	free(c);
 }
 
@@ -220,20 +274,20 @@ static void response_begin(struct server *sv, struct hconn *c, int status, const
  * (fmt), then the blank line. */
 static void response_begin(struct server *sv, struct hconn *c, int status, const char *fmt, ...)
 {
-	int n = snprintf(c->hdr, sizeof(c->hdr), "HTTP/1.1 %d %s\r\nServer: usnet-httpd\r\nDate: %s\r\n", status,
+	int n = snprintf(c->w->hdr, sizeof(c->w->hdr), "HTTP/1.1 %d %s\r\nServer: usnet-httpd\r\nDate: %s\r\n", status,
 			 reason(status), date_now(sv));
 	va_list ap;
 	va_start(ap, fmt);
-	n += vsnprintf(c->hdr + n, sizeof(c->hdr) - (size_t)n, fmt, ap);
+	n += vsnprintf(c->w->hdr + n, sizeof(c->w->hdr) - (size_t)n, fmt, ap);
 	va_end(ap);
 	/* RFC 9112 §9.6 and Appendix C.2.2: say "close" when closing; an
 	 * HTTP/1.0 client keeps the connection only if told keep-alive. */
-	n += snprintf(c->hdr + n, sizeof(c->hdr) - (size_t)n, "%s\r\n",
+	n += snprintf(c->w->hdr + n, sizeof(c->w->hdr) - (size_t)n, "%s\r\n",
 		      c->close_after    ? "Connection: close\r\n"
 		      : c->keep_alive_10 ? "Connection: keep-alive\r\n"
 					 : "");
-	if ((size_t)n >= sizeof(c->hdr))
-		n = sizeof(c->hdr) - 1;
+	if ((size_t)n >= sizeof(c->w->hdr))
+		n = sizeof(c->w->hdr) - 1;
 	c->hdr_len = (size_t)n;
 	c->hdr_off = 0;
 	c->status = status;
@@ -406,7 +460,7 @@ static void handle_request(struct server *sv, struct hconn *c, const struct http
 static bool push_response(struct server *sv, struct hconn *c, uint64_t now)
 {
 	while (c->hdr_off < c->hdr_len) {
-		ssize_t n = usn_send(sv->s, c->sd, c->hdr + c->hdr_off, c->hdr_len - c->hdr_off,
+		ssize_t n = usn_send(sv->s, c->sd, c->w->hdr + c->hdr_off, c->hdr_len - c->hdr_off,
 				     (c->mem || c->fe) ? USN_MSG_MORE : 0);
 		if (n == -EAGAIN)
 			return false;
@@ -491,17 +545,17 @@ static int chunked_skip(struct hconn *c, uint64_t limit)
 			continue;
 		}
 		/* The other states read whole lines. */
-		const char *nl = memchr(c->in + pos, '\n', c->in_len - pos);
+		const char *nl = memchr(c->w->in + pos, '\n', c->in_len - pos);
 		if (!nl) {
 			if (c->in_len - pos > 4096)
 				rc = -400; /* a size line or trailer field that never ends */
 			break;
 		}
-		size_t ll = (size_t)(nl - (c->in + pos));
-		const char *line = c->in + pos;
+		size_t ll = (size_t)(nl - (c->w->in + pos));
+		const char *line = c->w->in + pos;
 		if (ll > 0 && line[ll - 1] == '\r')
 			ll--;
-		pos = (size_t)(nl - c->in) + 1;
+		pos = (size_t)(nl - c->w->in) + 1;
 		if (c->ch_state == CH_DATA_CRLF) {
 			if (ll != 0)
 				rc = -400;
@@ -541,7 +595,7 @@ static int chunked_skip(struct hconn *c, uint64_t limit)
 				rc = 1;
 		}
 	}
-	memmove(c->in, c->in + pos, c->in_len - pos);
+	memmove(c->w->in, c->w->in + pos, c->in_len - pos);
 	c->in_len -= pos;
 	if (rc != 0)
 		c->chunked = false;
@@ -589,7 +643,7 @@ static bool conn_run(struct server *sv, struct hconn *c, uint64_t now)
 		}
 		if (c->body_skip > 0 && c->in_len > 0) {
 			size_t k = c->body_skip < c->in_len ? (size_t)c->body_skip : c->in_len;
-			memmove(c->in, c->in + k, c->in_len - k);
+			memmove(c->w->in, c->w->in + k, c->in_len - k);
 			c->in_len -= k;
 			c->body_skip -= k;
 		}
@@ -602,7 +656,7 @@ static bool conn_run(struct server *sv, struct hconn *c, uint64_t now)
 				return true;
 			}
 			struct http_request rq;
-			int rc = http_parse_request(c->in, c->in_len, &sv->lim, &rq);
+			int rc = http_parse_request(c->w->in, c->in_len, &sv->lim, &rq);
 			if (rc > 0) {
 				/* RFC 9112 §9.3: requests are answered in order;
 				 * a token bucket bounds the rate per connection. */
@@ -617,13 +671,13 @@ static bool conn_run(struct server *sv, struct hconn *c, uint64_t now)
 					return true;
 				}
 				c->tokens -= 1.0;
-				const char *eol = memchr(c->in, '\n', (size_t)rc);
-				size_t ll = eol ? (size_t)(eol - c->in) : 0;
-				while (ll > 0 && (c->in[ll - 1] == '\r'))
+				const char *eol = memchr(c->w->in, '\n', (size_t)rc);
+				size_t ll = eol ? (size_t)(eol - c->w->in) : 0;
+				while (ll > 0 && (c->w->in[ll - 1] == '\r'))
 					ll--;
-				log_field(c->reqline, sizeof(c->reqline), c->in, ll);
-				log_field(c->referer, sizeof(c->referer), rq.referer, strlen(rq.referer));
-				log_field(c->agent, sizeof(c->agent), rq.user_agent, strlen(rq.user_agent));
+				log_field(c->w->reqline, sizeof(c->w->reqline), c->w->in, ll);
+				log_field(c->w->referer, sizeof(c->w->referer), rq.referer, strlen(rq.referer));
+				log_field(c->w->agent, sizeof(c->w->agent), rq.user_agent, strlen(rq.user_agent));
 				c->close_after = !rq.keep_alive;
 				c->keep_alive_10 = rq.keep_alive && rq.version_minor == 0;
 				c->body_skip = rq.has_content_length ? rq.content_length : 0;
@@ -632,31 +686,37 @@ static bool conn_run(struct server *sv, struct hconn *c, uint64_t now)
 					c->ch_state = CH_SIZE;
 					c->ch_left = c->ch_total = 0;
 				}
-				memmove(c->in, c->in + rc, c->in_len - (size_t)rc);
+				memmove(c->w->in, c->w->in + rc, c->in_len - (size_t)rc);
 				c->in_len -= (size_t)rc;
 				c->req_start_ms = c->in_len > 0 ? now : 0;
 				handle_request(sv, c, &rq, now);
 				continue;
 			}
 			if (rc < 0) {
-				size_t ll = strcspn(c->in, "\r\n");
-				log_field(c->reqline, sizeof(c->reqline), c->in, ll < c->in_len ? ll : c->in_len);
-				c->referer[0] = c->agent[0] = '\0';
+				size_t ll = strcspn(c->w->in, "\r\n");
+				log_field(c->w->reqline, sizeof(c->w->reqline), c->w->in, ll < c->in_len ? ll : c->in_len);
+				c->w->referer[0] = c->w->agent[0] = '\0';
 				c->in_len = 0;
 				send_error(sv, c, -rc, false, true);
 				continue;
 			}
-			if (c->in_len == sizeof(c->in)) {
-				log_field(c->reqline, sizeof(c->reqline), c->in, strcspn(c->in, "\r\n"));
+			if (c->in_len == sizeof(c->w->in)) {
+				log_field(c->w->reqline, sizeof(c->w->reqline), c->w->in, strcspn(c->w->in, "\r\n"));
 				c->in_len = 0;
 				send_error(sv, c, 431, false, true);
 				continue;
 			}
 		}
 		/* Need more bytes. */
-		ssize_t n = usn_recv(sv->s, c->sd, c->in + c->in_len, sizeof(c->in) - c->in_len, 0);
-		if (n == -EAGAIN)
+		if (!conn_work(sv, c)) {
+			conn_free(sv, c, true); /* out of memory */
+			return false;
+		}
+		ssize_t n = usn_recv(sv->s, c->sd, c->w->in + c->in_len, sizeof(c->w->in) - c->in_len, 0);
+		if (n == -EAGAIN) {
+			conn_rest(sv, c);
 			return true;
+		}
 		if (n <= 0) {
 			conn_free(sv, c, n < 0);
 			return false;
@@ -722,9 +782,14 @@ static void sweep(struct server *sv, uint64_t now)
 			continue;
 		}
 		if (c->st == C_READING && c->req_start_ms && now - c->req_start_ms >= HEADER_TIMEOUT_MS) {
-			/* RFC 9110 §15.5.9: 408, then close. */
+			/* RFC 9110 §15.5.9: 408, then close. (A body being
+			 * discarded may have left no bytes, and no work area.) */
 			sv->timeouts++;
-			snprintf(c->reqline, sizeof(c->reqline), "-");
+			if (!conn_work(sv, c)) {
+				conn_free(sv, c, true);
+				continue;
+			}
+			snprintf(c->w->reqline, sizeof(c->w->reqline), "-");
 			c->in_len = 0;
 			c->body_skip = 0;
 			c->req_start_ms = 0;
@@ -1004,6 +1069,11 @@ out:
 		if (x->s)
 			usn_stack_destroy(x->s);
 		fcache_free(x->cache);
+		while (x->work_free) {
+			struct hwork *w = x->work_free;
+			x->work_free = w->next_free;
+			free(w);
+		}
 		free(x);
 	}
 	free(inst);
