@@ -21,6 +21,8 @@ pkgs=(
 	curl wget apache2-utils wrk nginx
 	# usnet-dnsd interop: DNS clients and the reference server
 	bind9-dnsutils knot-dnsutils nsd
+	# usnet-load interop: the references it is compared with
+	dnsperf
 )
 
 log=${USNET_DEPS_LOG:-/tmp/usnet-install-test-deps.log}
