@@ -671,13 +671,15 @@ static bool conn_run(struct server *sv, struct hconn *c, uint64_t now)
 					return true;
 				}
 				c->tokens -= 1.0;
-				const char *eol = memchr(c->w->in, '\n', (size_t)rc);
-				size_t ll = eol ? (size_t)(eol - c->w->in) : 0;
-				while (ll > 0 && (c->w->in[ll - 1] == '\r'))
-					ll--;
-				log_field(c->w->reqline, sizeof(c->w->reqline), c->w->in, ll);
-				log_field(c->w->referer, sizeof(c->w->referer), rq.referer, strlen(rq.referer));
-				log_field(c->w->agent, sizeof(c->w->agent), rq.user_agent, strlen(rq.user_agent));
+				if (sv->log) { /* the access log's fields, only when it is on */
+					const char *eol = memchr(c->w->in, '\n', (size_t)rc);
+					size_t ll = eol ? (size_t)(eol - c->w->in) : 0;
+					while (ll > 0 && (c->w->in[ll - 1] == '\r'))
+						ll--;
+					log_field(c->w->reqline, sizeof(c->w->reqline), c->w->in, ll);
+					log_field(c->w->referer, sizeof(c->w->referer), rq.referer, strlen(rq.referer));
+					log_field(c->w->agent, sizeof(c->w->agent), rq.user_agent, strlen(rq.user_agent));
+				}
 				c->close_after = !rq.keep_alive;
 				c->keep_alive_10 = rq.keep_alive && rq.version_minor == 0;
 				c->body_skip = rq.has_content_length ? rq.content_length : 0;

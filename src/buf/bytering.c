@@ -28,7 +28,7 @@
 #include "bytering.h"
 #include "util.h"
 
-#define BYTERING_MIN_CAP 4096u
+#define BYTERING_MIN_CAP USN_BYTERING_FIRST
 /* Largest capacity: the growth returned by write_at must fit an int, and a
  * TCP window never exceeds 2^30 bytes (RFC 7323 §2.3: shift at most 14). */
 #define BYTERING_MAX_CAP (1u << 30)
@@ -46,6 +46,42 @@ int usn_bytering_init(struct usn_bytering *r, uint32_t cap)
 	return 0;
 }
 
+void usn_bytering_cache_fini(struct usn_bytering_cache *c)
+{
+	while (c->free) {
+		void *b = c->free;
+		memcpy(&c->free, b, sizeof(void *));
+		free(b);
+	}
+	c->n = 0;
+}
+
+static uint8_t *storage_get(struct usn_bytering *r, uint32_t n)
+{
+	struct usn_bytering_cache *c = r->cache;
+	if (n == BYTERING_MIN_CAP && c && c->free) {
+		uint8_t *b = c->free;
+		memcpy(&c->free, b, sizeof(void *));
+		c->n--;
+		return b;
+	}
+	/* Page-aligned so that a ring shared with another process or handed
+	 * to a device starts on its own page. */
+	return aligned_alloc(4096, n);
+}
+
+static void storage_put(struct usn_bytering *r, uint8_t *b, uint32_t n)
+{
+	struct usn_bytering_cache *c = r->cache;
+	if (n == BYTERING_MIN_CAP && c && c->n < c->max) {
+		memcpy(b, &c->free, sizeof(void *));
+		c->free = b;
+		c->n++;
+		return;
+	}
+	free(b);
+}
+
 static void free_retired(struct usn_bytering *r)
 {
 	for (unsigned i = 0; i < r->nretired; i++)
@@ -57,7 +93,7 @@ static void free_retired(struct usn_bytering *r)
 static void release_if_empty(struct usn_bytering *r)
 {
 	if (r->len == 0 && r->nranges == 0 && !r->pinned && r->buf) {
-		free(r->buf);
+		storage_put(r, r->buf, r->size);
 		r->buf = NULL;
 		r->size = 0;
 		r->head = 0;
@@ -66,7 +102,8 @@ static void release_if_empty(struct usn_bytering *r)
 
 void usn_bytering_fini(struct usn_bytering *r)
 {
-	free(r->buf);
+	if (r->buf)
+		storage_put(r, r->buf, r->size);
 	free_retired(r);
 	memset(r, 0, sizeof(*r));
 }
@@ -116,9 +153,7 @@ static bool reserve(struct usn_bytering *r, uint32_t need)
 	uint32_t n = r->size ? r->size : BYTERING_MIN_CAP;
 	while (n < need)
 		n <<= 1;
-	/* Page-aligned so that a ring shared with another process or handed
-	 * to a device starts on its own page. */
-	uint8_t *nb = aligned_alloc(4096, n);
+	uint8_t *nb = storage_get(r, n);
 	if (!nb)
 		return false;
 	if (r->buf) {
@@ -130,7 +165,7 @@ static bool reserve(struct usn_bytering *r, uint32_t need)
 		if (r->pinned)
 			r->retired[r->nretired++] = r->buf;
 		else
-			free(r->buf);
+			storage_put(r, r->buf, r->size);
 	}
 	r->buf = nb;
 	r->size = n;

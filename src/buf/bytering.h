@@ -36,6 +36,16 @@ struct usn_byterange {
 };
 
 #define USN_BYTERING_RETIRED 2
+#define USN_BYTERING_FIRST 4096u /* the first storage a ring takes */
+
+/* Spare first-size storage blocks of one stack, so that a ring that
+ * empties and fills again with every request reuses a block instead of
+ * asking the allocator each time. */
+struct usn_bytering_cache {
+	void *free; /* blocks linked through their first bytes */
+	uint32_t n, max;
+};
+void usn_bytering_cache_fini(struct usn_bytering_cache *c);
 
 struct usn_bytering {
 	uint8_t *buf;     /* storage, NULL while empty */
@@ -55,6 +65,7 @@ struct usn_bytering {
 	bool pinned;
 	uint8_t nretired;
 	uint8_t *retired[USN_BYTERING_RETIRED];
+	struct usn_bytering_cache *cache; /* optional, set by the owner after init */
 };
 
 /* cap is rounded up to a power of two (at least 4096). No storage yet.

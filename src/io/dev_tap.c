@@ -48,6 +48,12 @@ struct usn_dev_tap {
 	uint32_t max_frame;
 	bool offload;       /* TUNSETOFFLOAD took TUN_F_CSUM | TUN_F_TSO4 */
 	uint32_t rx_bufs;   /* buffers offered to one read */
+	/* Buffers allocated for the next read and kept across reads and
+	 * calls (a read takes only what its frame fills): without them each
+	 * read, the last empty one included, would allocate and free rx_bufs
+	 * buffers. They count as in use. */
+	uint32_t stash[TAP_MAX_SEGS];
+	uint32_t nstash;
 };
 
 static struct usn_dev_tap *tap_of(struct usn_dev *d)
@@ -101,24 +107,28 @@ static int tap_rx_burst(struct usn_dev *d, uint32_t *ret_bufs, int max, uint64_t
 
 		iov[0].iov_base = &vh;
 		iov[0].iov_len = sizeof(vh);
-		while (nb < t->rx_bufs) {
+		while (t->nstash < t->rx_bufs) {
 			uint32_t idx = usn_buf_alloc(p);
 			if (idx == USN_BUF_NONE)
 				break;
+			t->stash[t->nstash++] = idx;
+		}
+		if (t->nstash < t->rx_bufs) {
+			/* Pool too empty for the largest frame: give the stash
+			 * back, drop at most one pending frame per call (as a
+			 * NIC drops at an empty ring) and stop. */
+			for (uint32_t i = 0; i < t->nstash; i++)
+				usn_buf_free(p, t->stash[i]);
+			t->nstash = 0;
+			tap_discard_one(t);
+			break;
+		}
+		for (; nb < t->nstash; nb++) {
+			uint32_t idx = t->stash[nb];
 			bufs[nb] = idx;
 			iov[nb + 1].iov_base = usn_buf_data(p, idx);
 			iov[nb + 1].iov_len = usn_buf_tailroom(p, idx);
 			cap += iov[nb + 1].iov_len;
-			nb++;
-		}
-		if (nb < t->rx_bufs) {
-			/* Pool too empty for the largest frame: drop at most
-			 * one pending frame per call (as a NIC drops at an
-			 * empty ring) and stop. */
-			for (uint32_t i = 0; i < nb; i++)
-				usn_buf_free(p, bufs[i]);
-			tap_discard_one(t);
-			break;
 		}
 		do {
 			n = readv(t->fd, iov, (int)nb + 1);
@@ -126,8 +136,7 @@ static int tap_rx_burst(struct usn_dev *d, uint32_t *ret_bufs, int max, uint64_t
 		if (n <= 0) {
 			int e = errno;
 
-			for (uint32_t i = 0; i < nb; i++)
-				usn_buf_free(p, bufs[i]);
+			/* The stash stays for the next read. */
 			if (n == 0 || e == EAGAIN || e == EWOULDBLOCK)
 				break;
 			d->stats.rx_errors++;
@@ -141,19 +150,16 @@ static int tap_rx_burst(struct usn_dev *d, uint32_t *ret_bufs, int max, uint64_t
 		 * both a frame too big and a truncated one. */
 		size_t flen = (size_t)n > sizeof(vh) ? (size_t)n - sizeof(vh) : 0;
 		if ((size_t)n < sizeof(vh) || flen > t->max_frame || flen > cap) {
-			for (uint32_t i = 0; i < nb; i++)
-				usn_buf_free(p, bufs[i]);
-			d->stats.rx_drop_oversize++;
+			d->stats.rx_drop_oversize++; /* its buffers stay stashed */
 			continue;
 		}
-		/* Keep the buffers the frame filled, chained; free the rest. */
+		/* The buffers the frame filled leave the stash, chained; the
+		 * rest stay for the next read. */
 		size_t left = flen;
 		uint32_t used = 0;
 		for (uint32_t i = 0; i < nb; i++) {
-			if (left == 0 && i > 0) {
-				usn_buf_free(p, bufs[i]);
-				continue;
-			}
+			if (left == 0 && i > 0)
+				break;
 			size_t k = left < iov[i + 1].iov_len ? left : iov[i + 1].iov_len;
 			usn_buf_meta(p, bufs[i])->len = (uint32_t)k;
 			if (i > 0)
@@ -161,7 +167,8 @@ static int tap_rx_burst(struct usn_dev *d, uint32_t *ret_bufs, int max, uint64_t
 			left -= k;
 			used = i + 1;
 		}
-		(void)used;
+		t->nstash -= used;
+		memmove(t->stash, t->stash + used, t->nstash * sizeof(t->stash[0]));
 		if (usn_vnet_rx_csum_ok(&vh))
 			usn_buf_meta(p, bufs[0])->flags |= USN_BUF_F_CSUM_OK;
 		d->stats.rx_frames++;
@@ -242,6 +249,8 @@ static void tap_destroy(struct usn_dev *d)
 {
 	struct usn_dev_tap *t = tap_of(d);
 
+	for (uint32_t i = 0; i < t->nstash; i++)
+		usn_buf_free(d->pool, t->stash[i]);
 	/* A TAP we created is not persistent: closing its last descriptor
 	 * deletes the interface. One that existed stays. */
 	if (t->fd >= 0)

@@ -205,6 +205,7 @@ struct usn_tcp {
 	const struct usn_cc_ops *default_cc;
 	uint64_t last_cookie_time;     /* when a SYN cookie was last sent; 0 never */
 	uint16_t port_refs[65536];     /* sockets holding each local port */
+	struct usn_bytering_cache ring_cache; /* spare first ring blocks of all connections */
 };
 
 /* tcp_conn.c */

@@ -35,6 +35,7 @@ void usn_tcp_init(struct usn_tcp *tcp, struct usn_ip *ip, const uint8_t key[USN_
 	tcp->challenge_tokens = 1000;
 	tcp->challenge_last = *ip->now;
 	tcp->default_cc = usn_cc_default();
+	tcp->ring_cache.max = 1024; /* 4 MB of spare 4 KB blocks at most */
 }
 
 void usn_tcp_fini(struct usn_tcp *tcp)
@@ -47,6 +48,7 @@ void usn_tcp_fini(struct usn_tcp *tcp)
 			c->sd = -1;
 			usn_tcp_conn_free(c);
 		}
+	usn_bytering_cache_fini(&tcp->ring_cache);
 }
 
 static unsigned conn_hash(uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)

@@ -82,6 +82,7 @@ int usn_tcp_conn_setup(struct usn_tcp_conn *c)
 		return -ENOMEM;
 	if (!usn_txq_ready(&c->tx) && usn_txq_init(&c->tx, c->sndbuf) < 0)
 		return -ENOMEM;
+	c->rx.cache = c->tx.ring.cache = &c->tcp->ring_cache;
 	uint32_t mtu_mss = (uint32_t)ip->mtu - USN_IPV4_MIN_HLEN - USN_TCP_MIN_HLEN;
 	c->adv_mss = (uint16_t)mtu_mss;
 	if (!c->rtxq.cap && usn_rtxq_init(&c->rtxq, c->tx.cap / 256 + 64) < 0)

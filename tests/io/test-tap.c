@@ -320,23 +320,33 @@ static void test_tap_create_send_receive(void **state)
 	assert_int_equal(send(s, frame, 200, 0), 200);
 	assert_true(dev_sees(d, frame, 200));
 	assert_true(d->stats.rx_frames >= 1);
-	assert_int_equal(usn_pool_in_use(&pool), 0);
+	/* The device keeps the buffers of its next read (a stash), no more
+	 * than one largest frame's. */
+	uint32_t stashed = usn_pool_in_use(&pool);
+	assert_true(stashed >= 1 && stashed <= 40);
 
-	/* pool empty: the pending frame is read away and counted */
+	/* pool empty: the stash still takes one frame (as a NIC's posted
+	 * descriptors do); the next is read away and counted */
 	{
 		uint32_t held[64], n = 0, got[4];
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 
 		for (uint32_t b; (b = usn_buf_alloc(&pool)) != USN_BUF_NONE;)
 			held[n++] = b;
-		assert_int_equal(n, 64);
+		assert_int_equal(n + stashed, 64);
 		make_frame(frame, 300, 4);
 		assert_int_equal(send(s, frame, 300, 0), 300);
+		assert_int_equal(send(s, frame, 300, 0), 300);
 		assert_int_equal(poll(&pfd, 1, 2000), 1);
-		assert_int_equal(usn_dev_rx_burst(d, got, 4, 0), 0);
-		assert_true(d->stats.rx_drop_nobuf >= 1);
-		for (uint32_t k = 0; k < n; k++)
-			usn_buf_free(&pool, held[k]);
+		uint64_t nobuf = d->stats.rx_drop_nobuf;
+		int k = usn_dev_rx_burst(d, got, 4, 0);
+		assert_int_equal(k, stashed == 1 ? 1 : 0);
+		for (int i = 0; i < k; i++)
+			usn_buf_free(&pool, got[i]);
+		assert_int_equal(d->stats.rx_drop_nobuf, nobuf + 1);
+		assert_int_equal(usn_pool_in_use(&pool), n); /* the stash given back */
+		for (uint32_t i = 0; i < n; i++)
+			usn_buf_free(&pool, held[i]);
 	}
 
 	/* a frame longer than usnet's MTU (raised under it) is dropped, not
@@ -453,10 +463,12 @@ static void test_tap_offloads(void **state)
 	make_frame(frame, 1514, 8);
 	assert_int_equal(send(s, frame, 1514, 0), 1514);
 	assert_true(dev_sees(d, frame, 1514));
-	/* the read offered a whole 64 KB chain and kept one buffer */
-	assert_int_equal(usn_pool_in_use(&pool), 0);
+	/* the read offered a whole 64 KB chain and took one buffer; the
+	 * rest stay stashed for the next read until the device goes */
+	assert_true(usn_pool_in_use(&pool) >= 32);
 	close(s);
 	usn_dev_destroy(d);
+	assert_int_equal(usn_pool_in_use(&pool), 0);
 	usn_pool_fini(&pool);
 	setenv("USNET_TAP_OFFLOAD", "0", 1);
 }
