@@ -9,6 +9,7 @@
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <stddef.h>
 #include <sys/mman.h>
@@ -98,6 +99,40 @@ const struct fcache_stats *fcache_stats(const struct fcache *c)
 }
 
 /* openat2 below the root; the path without its leading '/' ("." for "/"). */
+/* Without openat2 (Linux before 5.6, or valgrind, which does not know it):
+ * the path one component at a time, following no symbolic link at all
+ * (stricter than RESOLVE_BENEATH, which follows those that stay inside).
+ * The path is normalized already: no "." or ".." components. */
+int fcache_open_walk(int root_fd, const char *rel)
+{
+	int dir = root_fd;
+	const int walk_flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	const int file_flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW;
+	char comp[256];
+	for (;;) {
+		size_t n = strcspn(rel, "/");
+		if (n == 0 || n >= sizeof(comp) || (n == 2 && rel[0] == '.' && rel[1] == '.')) {
+			if (dir != root_fd)
+				close(dir);
+			errno = n == 0 && !rel[0] ? ENOENT : EACCES;
+			return -1;
+		}
+		memcpy(comp, rel, n);
+		comp[n] = '\0';
+		bool last = rel[n] == '\0' || (rel[n] == '/' && rel[n + 1] == '\0');
+		int fd = openat(dir, comp, last ? file_flags : walk_flags);
+		int e = errno;
+		if (dir != root_fd)
+			close(dir);
+		if (fd < 0 || last) {
+			errno = e;
+			return fd;
+		}
+		dir = fd;
+		rel += n + 1;
+	}
+}
+
 static int open_beneath(int root_fd, const char *path)
 {
 	const char *rel = path[1] ? path + 1 : ".";
@@ -105,7 +140,10 @@ static int open_beneath(int root_fd, const char *path)
 	memset(&how, 0, sizeof(how));
 	how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
 	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-	return (int)syscall(SYS_openat2, root_fd, rel, &how, sizeof(how));
+	int fd = (int)syscall(SYS_openat2, root_fd, rel, &how, sizeof(how));
+	if (fd < 0 && errno == ENOSYS)
+		return strcmp(rel, ".") == 0 ? openat(root_fd, ".", how.flags | O_DIRECTORY) : fcache_open_walk(root_fd, rel);
+	return fd;
 }
 
 static int fill(struct fcache *c, struct fentry *e, int fd)
@@ -127,6 +165,11 @@ static int fill(struct fcache *c, struct fentry *e, int fd)
 	http_etag_format(e->size, e->mtime_ns, e->etag, sizeof(e->etag));
 	http_date_format(e->mtime, e->last_modified, sizeof(e->last_modified));
 	e->mime = http_mime_lookup(c->mime, e->path);
+	int n = snprintf(e->fields200, sizeof(e->fields200),
+			 "Content-Type: %s\r\nContent-Length: %llu\r\nLast-Modified: %s\r\nETag: %s\r\n"
+			 "Accept-Ranges: bytes\r\n",
+			 e->mime, (unsigned long long)e->size, e->last_modified, e->etag);
+	e->fields200_len = n > 0 && (size_t)n < sizeof(e->fields200) ? (size_t)n : 0;
 	/* Mapped once: responses send from the mapping (usn_send_ref). */
 	if (!e->is_dir && e->size > 0) {
 		void *m = mmap(NULL, (size_t)e->size, PROT_READ, MAP_SHARED, fd, 0);

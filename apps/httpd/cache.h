@@ -44,6 +44,11 @@ struct fentry {
 	char etag[48];
 	char last_modified[32];
 	const char *mime;
+	/* The fields of a 200 response for the whole file, formatted once
+	 * (Content-Type .. Accept-Ranges, each with its CRLF); 0: too long,
+	 * the server formats them per response. */
+	char fields200[320];
+	size_t fields200_len;
 	uint64_t checked_ms;      /* when last validated */
 	const uint8_t *map;       /* the whole file, read-only; NULL if empty */
 	size_t map_len;
@@ -68,5 +73,13 @@ void fcache_put(struct fcache *c, struct fentry *e);
 /* Drops every entry (SIGHUP reload); entries in use close when released. */
 void fcache_flush(struct fcache *c);
 const struct fcache_stats *fcache_stats(const struct fcache *c);
+
+/* Opens rel (a normalized path relative to root_fd, no leading '/') the
+ * way the cache does without openat2 (Linux before 5.6, valgrind): a
+ * component at a time, following no symbolic link, refusing "..". The fd,
+ * or -1 with errno (ELOOP for a symbolic link, ENOTDIR for one where a
+ * directory must be, EACCES for ".."). For
+ * tests; the cache calls it itself. */
+int fcache_open_walk(int root_fd, const char *rel);
 
 #endif
