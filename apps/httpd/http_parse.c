@@ -35,11 +35,23 @@
 
 /* RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" /
  * "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA */
-static bool is_tchar(unsigned char c)
+#define T_(c) [(unsigned char)(c)] = true
+static const bool tchar_table[256] = {
+	T_('!'), T_('#'), T_('$'), T_('%'), T_('&'), T_('\''), T_('*'), T_('+'), T_('-'), T_('.'), T_('^'),
+	T_('_'), T_('`'), T_('|'), T_('~'),
+	T_('0'), T_('1'), T_('2'), T_('3'), T_('4'), T_('5'), T_('6'), T_('7'), T_('8'), T_('9'),
+	T_('a'), T_('b'), T_('c'), T_('d'), T_('e'), T_('f'), T_('g'), T_('h'), T_('i'), T_('j'), T_('k'),
+	T_('l'), T_('m'), T_('n'), T_('o'), T_('p'), T_('q'), T_('r'), T_('s'), T_('t'), T_('u'), T_('v'),
+	T_('w'), T_('x'), T_('y'), T_('z'),
+	T_('A'), T_('B'), T_('C'), T_('D'), T_('E'), T_('F'), T_('G'), T_('H'), T_('I'), T_('J'), T_('K'),
+	T_('L'), T_('M'), T_('N'), T_('O'), T_('P'), T_('Q'), T_('R'), T_('S'), T_('T'), T_('U'), T_('V'),
+	T_('W'), T_('X'), T_('Y'), T_('Z'),
+};
+#undef T_
+
+static inline bool is_tchar(unsigned char c)
 {
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-		return true;
-	return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+	return tchar_table[c];
 }
 
 static bool is_digit(unsigned char c)
