@@ -246,6 +246,7 @@ static void rtx_timer_fired(struct usn_timer *t, uint64_t now)
 		/* RFC 8985 §7.3: send a probe, then wait for the RTO. */
 		if (c->snd_una == c->snd_nxt)
 			break;
+		USN_CTR_INC(c->tcp->ip->ctr, TCP_TLP_PROBES);
 		usn_tcp_send_tlp(c);
 		usn_tcp_arm_rto(c);
 		break;

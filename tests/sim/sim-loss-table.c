@@ -76,7 +76,10 @@ static bool step(void *arg)
 	return x->done || x->failed;
 }
 
-/* Goodput in Mbit/s of one transfer, or -1. */
+static bool verbose;
+
+/* Goodput in Mbit/s of one transfer, or -1. With -v, the sender's loss
+ * recovery on stderr: how much of the time went to timeouts. */
 static double run(uint64_t seed, uint32_t loss_ppm, uint64_t delay_ns)
 {
 	static struct xfer x;
@@ -101,6 +104,22 @@ static double run(uint64_t seed, uint32_t loss_ppm, uint64_t delay_ns)
 	sim_run_until(sim, 3600 * USN_NSEC_PER_SEC, step, &x);
 	double secs = (double)(sim->now - t0) / 1e9;
 	bool ok = x.done && !x.failed && x.received == BYTES;
+	if (verbose) {
+		uint64_t fr = 0, rto = 0, rs = 0, segs = 0, tlp = 0;
+		usn_stack_counter(sim->a, "TCP_FAST_RETRANS", &fr);
+		usn_stack_counter(sim->a, "TCP_RTO_EXPIRED", &rto);
+		usn_stack_counter(sim->a, "TCP_RETRANS_SEGS", &rs);
+		usn_stack_counter(sim->a, "TCP_OUT_SEGS", &segs);
+		usn_stack_counter(sim->a, "TCP_TLP_PROBES", &tlp);
+		uint64_t dack = 0;
+		usn_stack_counter(sim->b, "TCP_DELAYED_ACKS", &dack);
+		fprintf(stderr,
+			"seed %llu loss %.1f %% delay %llu ms: %.2f s, segments %llu, retransmitted %llu, fast "
+			"retransmits %llu, RTOs %llu, TLPs %llu; receiver's delayed ACKs %llu\n",
+			(unsigned long long)seed, loss_ppm / 1e4, (unsigned long long)(delay_ns / USN_NSEC_PER_MSEC), secs,
+			(unsigned long long)segs, (unsigned long long)rs, (unsigned long long)fr, (unsigned long long)rto,
+			(unsigned long long)tlp, (unsigned long long)dack);
+	}
 	sim_fini(sim);
 	return ok ? (double)BYTES * 8 / secs / 1e6 : -1;
 }
@@ -111,8 +130,9 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	verbose = argc > 1 && strcmp(argv[1], "-v") == 0;
 	static const uint32_t losses[] = {0, 10000, 20000, 50000, 100000};
 	static const uint64_t delays_ms[] = {1, 10, 50};
 	int bad = 0;
