@@ -133,6 +133,14 @@ static int cmp_double(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	verbose = argc > 1 && strcmp(argv[1], "-v") == 0;
+	/* -v LOSS_PERCENT DELAY_MS SEED: that one run (with USN_SIM_PCAP set,
+	 * its captures). */
+	if (verbose && argc == 5) {
+		double g = run(strtoull(argv[4], NULL, 10), (uint32_t)(atof(argv[2]) * 10000),
+			       strtoull(argv[3], NULL, 10) * USN_NSEC_PER_MSEC);
+		printf("%.1f Mbit/s\n", g);
+		return g < 0;
+	}
 	static const uint32_t losses[] = {0, 10000, 20000, 50000, 100000};
 	static const uint64_t delays_ms[] = {1, 10, 50};
 	int bad = 0;
