@@ -105,6 +105,7 @@ void usn_bytering_fini(struct usn_bytering *r)
 	if (r->buf)
 		storage_put(r, r->buf, r->size);
 	free_retired(r);
+	free(r->ranges);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -114,6 +115,8 @@ void usn_bytering_reset(struct usn_bytering *r)
 	r->len = 0;
 	r->nranges = 0;
 	r->ooo_bytes = 0;
+	free(r->ranges);
+	r->ranges = NULL;
 	release_if_empty(r);
 }
 
@@ -216,8 +219,13 @@ static inline bool range_touches(const struct usn_byterange *g, uint32_t s, uint
 
 /* Whether an out-of-order write of [s, e) can be recorded: it can when it
  * merges with a range (the count does not grow) or a slot is free. */
-static bool ooo_fits(const struct usn_bytering *r, uint32_t s, uint32_t e)
+static bool ooo_fits(struct usn_bytering *r, uint32_t s, uint32_t e)
 {
+	if (!r->ranges) {
+		r->ranges = malloc(USN_BYTERING_MAX_RANGES * sizeof(*r->ranges));
+		if (!r->ranges)
+			return false;
+	}
 	if (r->nranges < USN_BYTERING_MAX_RANGES)
 		return true;
 	for (unsigned i = 0; i < r->nranges; i++)
@@ -246,6 +254,10 @@ static uint32_t grow_in_order(struct usn_bytering *r, uint32_t e)
 		}
 	}
 	r->nranges = (uint8_t)j;
+	if (j == 0 && r->ranges) {
+		free(r->ranges);
+		r->ranges = NULL;
+	}
 	r->len = e;
 	return e - old;
 }
@@ -297,8 +309,13 @@ static int64_t plan_write(struct usn_bytering *r, uint32_t off, uint64_t len)
 	s = r->len + off;
 	if (off > 0 && !ooo_fits(r, s, s + n))
 		return -ENOBUFS;
-	if (!reserve(r, s + n))
+	if (!reserve(r, s + n)) {
+		if (r->nranges == 0) { /* allocated by ooo_fits for nothing */
+			free(r->ranges);
+			r->ranges = NULL;
+		}
 		return -ENOBUFS;
+	}
 	return n;
 }
 

@@ -28,7 +28,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#define USN_BYTERING_MAX_RANGES 8
+#define USN_BYTERING_MAX_RANGES 32
 
 struct usn_byterange {
 	uint32_t start; /* offset from the ring's start */
@@ -55,8 +55,10 @@ struct usn_bytering {
 	uint32_t len;     /* in-order bytes from head */
 	/* Out-of-order ranges beyond len (receive side), sorted by recency:
 	 * ranges[0] is the one most recently added to or created. They never
-	 * overlap or touch each other or the in-order data. */
-	struct usn_byterange ranges[USN_BYTERING_MAX_RANGES];
+	 * overlap or touch each other or the in-order data. Allocated (room
+	 * for USN_BYTERING_MAX_RANGES) with the first one and freed when the
+	 * last is absorbed: in-order traffic holds none. */
+	struct usn_byterange *ranges;
 	uint8_t nranges;
 	uint32_t ooo_bytes; /* bytes held in ranges */
 	/* Pinned: zero-copy pointers into the storage are out; storage that

@@ -24,7 +24,7 @@
 #include "timer.h"
 
 #define USN_RX_BATCH 64
-#define USN_MAX_SOCKETS 65536
+#define USN_MAX_SOCKETS (1 << 20) /* as struct usn_tcp max_conns: the table grows by doubling */
 #define USN_DEFAULT_NBUFS 16384
 #define USN_BUF_SIZE 2048
 #define USN_BUF_HEADROOM 128

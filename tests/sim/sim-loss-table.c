@@ -111,14 +111,18 @@ static double run(uint64_t seed, uint32_t loss_ppm, uint64_t delay_ns)
 		usn_stack_counter(sim->a, "TCP_RETRANS_SEGS", &rs);
 		usn_stack_counter(sim->a, "TCP_OUT_SEGS", &segs);
 		usn_stack_counter(sim->a, "TCP_TLP_PROBES", &tlp);
-		uint64_t dack = 0;
+		uint64_t dack = 0, ofo = 0, ofo_drop = 0;
 		usn_stack_counter(sim->b, "TCP_DELAYED_ACKS", &dack);
+		usn_stack_counter(sim->b, "TCP_OFO_QUEUED", &ofo);
+		usn_stack_counter(sim->b, "TCP_DROP_OFO_LIMIT", &ofo_drop);
 		fprintf(stderr,
 			"seed %llu loss %.1f %% delay %llu ms: %.2f s, segments %llu, retransmitted %llu, fast "
-			"retransmits %llu, RTOs %llu, TLPs %llu; receiver's delayed ACKs %llu\n",
+			"retransmits %llu, RTOs %llu, TLPs %llu; receiver: delayed ACKs %llu, out of order kept %llu, "
+			"dropped (too many holes) %llu\n",
 			(unsigned long long)seed, loss_ppm / 1e4, (unsigned long long)(delay_ns / USN_NSEC_PER_MSEC), secs,
 			(unsigned long long)segs, (unsigned long long)rs, (unsigned long long)fr, (unsigned long long)rto,
-			(unsigned long long)tlp, (unsigned long long)dack);
+			(unsigned long long)tlp, (unsigned long long)dack, (unsigned long long)ofo,
+			(unsigned long long)ofo_drop);
 	}
 	sim_fini(sim);
 	return ok ? (double)BYTES * 8 / secs / 1e6 : -1;
