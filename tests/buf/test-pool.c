@@ -408,9 +408,9 @@ int main(void)
 		cmocka_unit_test(test_push_pull_put_trim),
 		cmocka_unit_test(test_chain_ops),
 		cmocka_unit_test(test_valid),
+		cmocka_unit_test(test_ext_buffer),
 #ifndef NDEBUG
 		cmocka_unit_test(test_bad_free_asserts),
-		cmocka_unit_test(test_ext_buffer),
 #endif
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -287,9 +287,10 @@ int rig_find_icmp(const struct rig *r, uint8_t type, int from)
 {
 	for (int i = rig_find_ipv4(r, USN_IPPROTO_ICMP, from); i >= 0; i = rig_find_ipv4(r, USN_IPPROTO_ICMP, i + 1)) {
 		struct usn_ipv4_repr ip;
-		const uint8_t *p;
+		const uint8_t *p = NULL;
+		memset(&ip, 0, sizeof(ip));
 		rig_frame_ipv4(&r->frames[i], NULL, &ip, &p);
-		if (ip.frag_off == 0 && ip.payload_len >= 1 && p[0] == type)
+		if (p && ip.frag_off == 0 && ip.payload_len >= 1 && p[0] == type)
 			return i;
 	}
 	return -1;

@@ -603,7 +603,7 @@ static void test_sack_1_to_4_blocks(void **state)
 		o[len++] = 1;
 		o[len++] = USN_TCPOPT_SACK;
 		o[len++] = (uint8_t)(2 + 8 * n);
-		for (unsigned i = 0; i < n; i++) {
+		for (unsigned i = 0; i < n && len + 8 <= sizeof(o); i++) {
 			usn_put_be32(o + len, 1000u * (i + 1));
 			usn_put_be32(o + len + 4, 1000u * (i + 1) + 500);
 			len += 8;
