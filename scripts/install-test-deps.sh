@@ -23,6 +23,8 @@ pkgs=(
 	bind9-dnsutils knot-dnsutils nsd
 	# usnet-load interop: the references it is compared with
 	dnsperf
+	# the benchmark harness's smoke test (bench/run.sh): single-stream reference
+	iperf3
 )
 
 log=${USNET_DEPS_LOG:-/tmp/usnet-install-test-deps.log}
