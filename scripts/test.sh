@@ -224,7 +224,7 @@ if want interop; then
 		# are smaller there: without segmentation offload, 5 % loss
 		# of single segments holds TCP to its RTO (~1.6 s per MB).
 		if grep -q USN_HAVE_DPDK build/build.ninja 2>/dev/null; then
-			for t in echo tcp httpd dnsd privileges doctor; do
+			for t in echo tcp httpd dnsd privileges doctor cores; do
 				USN_TCP_LOSS_MB=10 interop_run "tests/interop/test-$t.sh" dpdk
 			done
 		fi

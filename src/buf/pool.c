@@ -6,7 +6,10 @@
  * array and a LIFO stack of free indices, so that the most recently freed,
  * cache-warm buffer is handed out next. Buffers are named by 32-bit index.
  * It is not thread-safe and does not grow: an empty pool is an ordinary
- * condition that the caller counts (BUF_ALLOC_FAIL). No RFC applies.
+ * condition that the caller counts (BUF_ALLOC_FAIL). A device may borrow
+ * its highest slots for as long as it lives (usn_pool_dev_take: DPDK's
+ * receive mempool over them), and a slot it delivers goes back to it, not
+ * to the free stack, when freed. No RFC applies.
  */
 #include <assert.h>
 #include <errno.h>
@@ -181,6 +184,14 @@ void usn_buf_free(struct usn_pool *p, uint32_t idx)
 	if (!usn_buf_valid(p, idx))
 		return;
 	assert(p->nfree < p->count);
+	if (p->meta[idx].flags & USN_BUF_F_DEV) {
+		/* Back to the device that delivered it (its mempool). */
+		p->meta[idx].flags = USN_BUF_F_DEV;
+		p->meta[idx].next = USN_BUF_NONE;
+		p->dev_held--;
+		p->dev_give_back(p->dev_ctx, idx);
+		return;
+	}
 	if (p->meta[idx].flags & USN_BUF_F_EXT) {
 		struct usn_memref *r = p->ext_ref[idx];
 		p->ext_ref[idx] = NULL;
@@ -190,6 +201,70 @@ void usn_buf_free(struct usn_pool *p, uint32_t idx)
 	p->meta[idx].flags = 0;
 	p->meta[idx].next = USN_BUF_NONE;
 	p->free_stack[p->nfree++] = idx;
+}
+
+int usn_pool_dev_take(struct usn_pool *p, uint32_t n, void (*give_back)(void *ctx, uint32_t idx), void *ctx,
+		      uint32_t *first)
+{
+	if (p->dev_count)
+		return -EBUSY;
+	if (n == 0 || n >= p->count || !give_back)
+		return -EINVAL;
+	uint32_t lo = p->count - n;
+	for (uint32_t i = lo; i < p->count; i++)
+		if (p->meta[i].flags != 0)
+			return -ENOSPC;
+	/* Out of the free stack, keeping the order of the others. */
+	uint32_t w = 0;
+	for (uint32_t r = 0; r < p->nfree; r++)
+		if (p->free_stack[r] < lo)
+			p->free_stack[w++] = p->free_stack[r];
+	assert(w + n == p->nfree);
+	p->nfree = w;
+	for (uint32_t i = lo; i < p->count; i++) {
+		p->meta[i].flags = USN_BUF_F_DEV;
+		p->meta[i].next = USN_BUF_NONE;
+	}
+	p->dev_give_back = give_back;
+	p->dev_ctx = ctx;
+	p->dev_first = lo;
+	p->dev_count = n;
+	p->dev_held = 0;
+	*first = lo;
+	return 0;
+}
+
+int usn_pool_dev_deliver(struct usn_pool *p, uint32_t idx, uint32_t off, uint32_t len)
+{
+	if (idx - p->dev_first >= p->dev_count || p->meta[idx].flags != USN_BUF_F_DEV || off > p->buf_size ||
+	    len > p->buf_size - off)
+		return -EINVAL;
+	struct usn_buf_meta *m = &p->meta[idx];
+	m->next = USN_BUF_NONE;
+	m->qnext = USN_BUF_NONE;
+	m->off = off;
+	m->len = len;
+	m->aux = 0;
+	m->flags = USN_BUF_F_ALLOCATED | USN_BUF_F_DEV;
+	p->dev_held++;
+	return 0;
+}
+
+void usn_pool_dev_release(struct usn_pool *p)
+{
+	for (uint32_t i = p->dev_first; i < p->dev_first + p->dev_count; i++) {
+		struct usn_buf_meta *m = &p->meta[i];
+		if (m->flags & USN_BUF_F_ALLOCATED) {
+			m->flags &= ~USN_BUF_F_DEV; /* freed to the pool later */
+		} else {
+			m->flags = 0;
+			m->next = USN_BUF_NONE;
+			p->free_stack[p->nfree++] = i;
+		}
+	}
+	p->dev_give_back = NULL;
+	p->dev_ctx = NULL;
+	p->dev_first = p->dev_count = p->dev_held = 0;
 }
 
 void usn_buf_free_chain(struct usn_pool *p, uint32_t head)

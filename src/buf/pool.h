@@ -46,6 +46,12 @@ struct usn_buf_meta {
  * and the pool holds a reference (struct usn_memref) until the buffer is
  * freed. Only for frames being sent: nothing writes into such a buffer. */
 #define USN_BUF_F_EXT 0x10u
+/* The slot is lent to a device for as long as the device lives (a DPDK
+ * mempool's data buffers, usn_pool_dev_take): it is in no free stack, and
+ * no allocation hands it out. The device hands it to the stack holding a
+ * received frame (usn_pool_dev_deliver: then also ALLOCATED), and freeing
+ * it gives it back to the device (dev_give_back) instead of to the pool. */
+#define USN_BUF_F_DEV 0x20u
 #define USN_BUF_AUX_TX(start, offset, gso) \
 	((uint64_t)(start) | (uint64_t)(offset) << 16 | (uint64_t)(gso) << 32)
 
@@ -62,6 +68,12 @@ struct usn_pool {
 	uint32_t count;
 	uint32_t buf_size;
 	uint32_t headroom;
+	/* Slots lent to a device for good: [dev_first, dev_first + dev_count),
+	 * given back one by one through dev_give_back when the stack frees a
+	 * frame the device delivered. dev_held: how many the stack holds. */
+	void (*dev_give_back)(void *ctx, uint32_t idx);
+	void *dev_ctx;
+	uint32_t dev_first, dev_count, dev_held;
 };
 
 /* 0 or -errno (-EINVAL for impossible sizes, -ENOMEM). */
@@ -75,12 +87,27 @@ void usn_buf_free(struct usn_pool *p, uint32_t idx);
 /* A buffer naming len bytes of lent memory at data (USN_BUF_F_EXT), taking
  * one reference on ref; USN_BUF_NONE when the pool is empty. */
 uint32_t usn_buf_alloc_ext(struct usn_pool *p, const void *data, uint32_t len, struct usn_memref *ref);
+/* Lends n contiguous slots to a device for as long as it lives (a DPDK
+ * mempool made over them): the highest n slots, which must all be free;
+ * *first is the first. Freeing a delivered one calls give_back(ctx, idx).
+ * One device per pool. 0, -EBUSY (a device already has slots), -ENOSPC
+ * (those slots are not all free) or -EINVAL (n is 0 or too large). */
+int usn_pool_dev_take(struct usn_pool *p, uint32_t n, void (*give_back)(void *ctx, uint32_t idx), void *ctx,
+		      uint32_t *first);
+/* The device hands slot idx to the stack: a received frame of len bytes
+ * at off in the slot. 0, or -EINVAL when idx is not a slot the device
+ * holds or off/len do not fit the slot (the device keeps it then). */
+int usn_pool_dev_deliver(struct usn_pool *p, uint32_t idx, uint32_t off, uint32_t len);
+/* The device is gone: the slots it still holds go back to the pool, and
+ * those the stack holds become ordinary buffers (freed to the pool). */
+void usn_pool_dev_release(struct usn_pool *p);
 /* Frees every buffer of a chain linked by meta.next. */
 void usn_buf_free_chain(struct usn_pool *p, uint32_t head);
 
+/* Buffers the stack holds: not free, and not slots a device holds. */
 static inline uint32_t usn_pool_in_use(const struct usn_pool *p)
 {
-	return p->count - p->nfree;
+	return p->count - p->nfree - (p->dev_count - p->dev_held);
 }
 static inline struct usn_buf_meta *usn_buf_meta(struct usn_pool *p, uint32_t idx)
 {

@@ -28,6 +28,7 @@ struct usn_dev_stats {
 	uint64_t rx_errors, tx_errors; /* system call or link failures */
 	uint64_t rx_drop_nobuf;        /* frames lost: pool empty */
 	uint64_t rx_drop_oversize;     /* frames lost: larger than a buffer */
+	uint64_t rx_copied;            /* frames usnet copied from the device's memory into the pool */
 	uint64_t tx_drop;              /* frames not sent: queue full, too big */
 };
 

@@ -170,6 +170,7 @@ static int afp_rx_burst(struct usn_dev *d, uint32_t *ret_bufs, int max, uint64_t
 				if (usn_vnet_rx_csum_ok(&vh))
 					usn_buf_meta(d->pool, b)->flags |= USN_BUF_F_CSUM_OK;
 				d->stats.rx_frames++;
+				d->stats.rx_copied++;
 				d->stats.rx_bytes += h->tp_snaplen;
 				ret_bufs[got++] = b;
 			}

@@ -7,24 +7,37 @@
  * comes in), and knows nothing of DPDK's lcores: instance threads are the
  * application's own, which DPDK's burst calls and mempools allow.
  *
- * Receive: the port fills mbufs from a mempool of DPDK's memory, and each
- * frame is copied once into a chain of pool buffers, the mbuf freed at once.
- * DEVIATION(zero-copy receive): the mempool is not carved from usnet's buffer
- * region, because a mempool owns its buffers for good (each mbuf is bound to
- * one data area when the pool is populated) while usnet's pool hands its
- * slots out by index to whoever allocates next and must know which are in
- * use: a slot the stack keeps (a queued segment, a reassembly) would be
- * missing from the mempool, and an mbuf the PMD keeps (a ring descriptor)
- * from usnet's pool. Bridging the two needs a mempool driver of our own whose
- * dequeue re-points each mbuf at a fresh pool slot; not done. So a received
- * frame is copied once (the whole frame, every segment of the mbuf chain),
- * as on AF_PACKET. net_af_packet copies it once before, from the kernel's
- * ring into the mbuf; its socket is in a fanout group that has the kernel
- * reassemble IP fragments first (PACKET_FANOUT_FLAG_DEFRAG, always on in
- * DPDK 22.11), so a fragmented datagram arrives as one frame larger than
- * the MTU, whole only if it fits the driver's ring frames (framesz):
- * received frames are taken up to 64 KB, and mbufs for it are made as
- * large as those frames (rx_data_room).
+ * Receive (rx=pool, the default where it fits): each instance's receive
+ * queue fills mbufs from a mempool of its own whose data buffers are slots
+ * of usnet's pool (rte_pktmbuf_pool_create_extbuf over the pool's highest
+ * slots, lent to the device for as long as it lives: usn_pool_dev_take).
+ * A mempool binds each mbuf to one data buffer for good (pinned external
+ * buffers), so the mbuf of a received frame names its usnet slot by
+ * address: the slot is handed to the stack as it is (usn_pool_dev_deliver,
+ * no copy), and when the stack frees it the pool gives it back here
+ * (rx_give_back), which frees the mbuf into its mempool for the port to
+ * fill again. Slots the port holds (ring descriptors, the mempool's free
+ * mbufs) are not the stack's: they count neither as in use nor as free.
+ * mbufs of 2 KB slots hold frames up to 1920 bytes (the slot less DPDK's
+ * 128-byte headroom, which is also usnet's): the port's MTU must fit, and
+ * net_af_packet, which copies each frame from its ring into an mbuf and
+ * refuses mbufs smaller than its ring frames less 32 bytes, must be given
+ * framesz=1952 or less (it then drops the rest of a larger frame). Where
+ * it does not fit (a larger MTU or framesz), where the pool cannot spare
+ * the slots (it must keep at least half of them), on net_ring (which hands
+ * over the sender's own mbufs) and with rx=copy, the port fills mbufs from
+ * a mempool of DPDK's memory instead, and each frame is copied once into
+ * a chain of pool buffers, the mbuf freed at once (counted in
+ * DEV_RX_COPIED); so is any frame of a foreign mbuf or of several
+ * segments. net_af_packet copies each frame once before, from the
+ * kernel's ring into the mbuf; its socket is in a fanout group that has
+ * the kernel reassemble IP fragments first (PACKET_FANOUT_FLAG_DEFRAG,
+ * always on in DPDK 22.11), so a fragmented datagram arrives as one frame
+ * larger than the MTU, whole only if it fits the driver's ring frames
+ * (framesz): with rx=copy received frames are taken up to 64 KB, and mbufs
+ * are made as large as those frames (rx_data_room); with rx=pool a
+ * datagram larger than 1920 bytes cannot arrive whole (use rx=copy and a
+ * larger framesz where they matter).
  * Transmit: with tx=ref each buffer of a frame's chain (pool slots and lent
  * EXT buffers alike) is attached to an mbuf of the mempool as an external
  * buffer (rte_pktmbuf_attach_extbuf), the mbufs chained as segments when the
@@ -64,8 +77,12 @@
  * (rte_eth_dev_rx_intr_enable) are not used: no port here has them to test.
  * Several instances (--cores N): the first to open the port configures it
  * with N queue pairs (RSS on IPv4, TCP and UDP when the port has it and
- * N > 1) and starts it; each instance uses queue `queue`; the last to close
- * stops it. Ports and mempools are released, and the EAL cleaned up, at
+ * N > 1); each instance sets up its own receive queue `queue` (with the
+ * mempool over its own pool) and the last of the N to open starts the
+ * port, so the instances are all opened before any runs (usnet's programs
+ * make every instance first); the last to close stops it. A queue closed
+ * while the others keep the port running can be opened again only with
+ * rx=copy (its receive mempool named the old pool). Ports and mempools are released, and the EAL cleaned up, at
  * process exit when no device is open any more.
  * DEVIATION(no global state): DPDK's EAL is process-wide and may be
  * initialised only once per process (rte_eal_init cannot be called again,
@@ -99,6 +116,9 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+/* rte_pktmbuf_pool_create_extbuf (rx=pool) is still marked experimental
+ * in DPDK 22.11, though unchanged since 20.05. */
+#define ALLOW_EXPERIMENTAL_API 1
 /* DPDK's headers are included as system headers (meson include_type :
  * 'system'), so the project's warnings apply to this file only. */
 #include <rte_bus.h>
@@ -134,14 +154,21 @@ struct dpdk_txref {
 #define DPDK_PRIV_SIZE RTE_ALIGN(sizeof(struct dpdk_txref), RTE_MBUF_PRIV_ALIGN)
 
 struct dpdk_port {
-	bool configured; /* queues set up, mempool made */
+	bool configured; /* configured once at least: closed at exit */
+	bool pending;    /* configured for a start, receive queues being set up */
 	bool started;
 	unsigned queues;
 	unsigned mtu; /* given with mtu=N, else 0: the port's own */
 	unsigned users;
 	uint64_t queue_open; /* bit per queue in use */
-	struct rte_mempool *rx_mp, *tx_mp;
+	struct rte_mempool *rx_mp, *tx_mp; /* rx_mp: for queues with rx=copy */
 	unsigned rx_size, tx_size;
+	uint16_t nrx, ntx;   /* descriptors per queue, as the port adjusted them */
+	uint64_t rxq_ready;  /* bit per receive queue set up for this start */
+	uint64_t rxq_pool;   /* bit per receive queue filled from its instance's pool */
+	struct rte_mempool *zc_mp[DPDK_MAX_QUEUES]; /* those queues' mempools */
+	struct rte_mempool *old_mp[2]; /* replaced rx, tx mempools: freed at the next start */
+	atomic_bool running; /* started: read by the instances' receive polls */
 	uint64_t rx_off, tx_off; /* offloads enabled */
 };
 
@@ -151,6 +178,7 @@ static struct {
 	char args[512];
 	char failure[160];
 	unsigned devs;
+	unsigned serial; /* mempool names */
 	bool atexit_set;
 	struct dpdk_port port[RTE_MAX_ETHPORTS];
 } eal = {.lock = PTHREAD_MUTEX_INITIALIZER};
@@ -171,6 +199,13 @@ struct usn_dev_dpdk {
 	uint32_t max_rx_frame, max_tx_frame;
 	uint64_t rx_off, tx_off;
 	uint64_t lent;       /* usnet buffers attached to mbufs, not yet returned */
+	/* rx=pool: the mempool over the pool's slots [zc_first, zc_first +
+	 * zc_count), and per slot the mbuf the stack holds it with. */
+	struct rte_mempool *zc_mp;
+	uint32_t zc_first, zc_count;
+	struct rte_mbuf **zc_mbuf;
+	atomic_bool *running;
+	char driver[32];
 	uint64_t own_rx_nobuf, own_rx_errors;
 	uint64_t stats_at;
 };
@@ -239,6 +274,37 @@ static uint32_t copy_in(struct usn_pool *p, const struct rte_mbuf *m)
 	return head;
 }
 
+/* rx=pool: the stack freed slot idx, which the mbuf zc_mbuf[...] holds:
+ * back to its mempool (pool.c calls this from usn_buf_free). */
+static void rx_give_back(void *ctx, uint32_t idx)
+{
+	struct usn_dev_dpdk *x = ctx;
+	struct rte_mbuf **slot = &x->zc_mbuf[idx - x->zc_first];
+	struct rte_mbuf *m = *slot;
+	*slot = NULL;
+	if (m)
+		rte_pktmbuf_free(m);
+}
+
+/* rx=pool: the slot of usnet's pool that an mbuf of our mempool holds its
+ * frame in, handed to the stack; USN_BUF_NONE when the mbuf is not ours
+ * (net_ring passes the sender's), is a chain, or its data is not where a
+ * slot's would be: then the frame is copied. */
+static uint32_t take_in(struct usn_dev_dpdk *x, struct rte_mbuf *m)
+{
+	struct usn_pool *p = x->dev.pool;
+	if (!x->zc_mp || m->pool != x->zc_mp || m->nb_segs != 1 || m->next)
+		return USN_BUF_NONE;
+	uintptr_t a = (uintptr_t)m->buf_addr, base = (uintptr_t)usn_buf_slot(p, x->zc_first);
+	if (a < base || (a - base) % p->buf_size != 0 || (a - base) / p->buf_size >= x->zc_count)
+		return USN_BUF_NONE;
+	uint32_t idx = x->zc_first + (uint32_t)((a - base) / p->buf_size);
+	if (usn_pool_dev_deliver(p, idx, m->data_off, m->data_len) != 0)
+		return USN_BUF_NONE;
+	x->zc_mbuf[idx - x->zc_first] = m;
+	return idx;
+}
+
 /* The port's own counters, at most once a second, by the first queue's
  * instance only (they count for the whole port). */
 static void read_port_stats(struct usn_dev_dpdk *x, uint64_t now)
@@ -285,20 +351,34 @@ static int dpdk_rx_burst(struct usn_dev *d, uint32_t *ret_bufs, int max, uint64_
 		x->caps_asked = true;
 		drop_eal_thread_caps();
 	}
+	if (!atomic_load_explicit(x->running, memory_order_acquire)) {
+		/* The port starts when its last instance has opened. */
+		if (x->idle < UINT32_MAX)
+			x->idle++;
+		arm_wait(x);
+		return 0;
+	}
 	while (got < max) {
 		uint16_t want = (uint16_t)USN_MIN(max - got, DPDK_BURST);
 		uint16_t n = rte_eth_rx_burst(x->port, x->queue, pkts, want);
+		uint16_t nfree = 0;
 		for (uint16_t i = 0; i < n; i++) {
 			struct rte_mbuf *m = pkts[i];
 			if (m->pkt_len > x->max_rx_frame) {
 				d->stats.rx_drop_oversize++;
+				pkts[nfree++] = m;
 				continue;
 			}
-			uint32_t b = copy_in(p, m);
+			uint32_t b = take_in(x, m);
 			if (b == USN_BUF_NONE) {
-				x->own_rx_nobuf++;
-				d->stats.rx_drop_nobuf++;
-				continue;
+				pkts[nfree++] = m; /* copied, or dropped: freed below */
+				b = copy_in(p, m);
+				if (b == USN_BUF_NONE) {
+					x->own_rx_nobuf++;
+					d->stats.rx_drop_nobuf++;
+					continue;
+				}
+				d->stats.rx_copied++;
 			}
 			/* GOOD: the port checked it; NONE: the sender left it
 			 * to an offload that never ran (as virtio-net
@@ -311,8 +391,8 @@ static int dpdk_rx_burst(struct usn_dev *d, uint32_t *ret_bufs, int max, uint64_
 			d->stats.rx_bytes += m->pkt_len;
 			ret_bufs[got++] = b;
 		}
-		if (n > 0)
-			rte_pktmbuf_free_bulk(pkts, n);
+		if (nfree > 0)
+			rte_pktmbuf_free_bulk(pkts, nfree);
 		if (n < want)
 			break;
 	}
@@ -568,6 +648,10 @@ static void eal_at_exit(void)
 				rte_eth_dev_close(i);
 			rte_mempool_free(pt->rx_mp);
 			rte_mempool_free(pt->tx_mp);
+			for (int k = 0; k < 2; k++)
+				rte_mempool_free(pt->old_mp[k]);
+			for (unsigned q = 0; q < DPDK_MAX_QUEUES; q++)
+				rte_mempool_free(pt->zc_mp[q]);
 			memset(pt, 0, sizeof(*pt));
 		}
 		/* The run directory the EAL made stays behind, empty with
@@ -657,13 +741,19 @@ static int eal_start(char **argv, int argc, const char *joined, char *err, size_
  * its frames, and the kernel hands its fanout group IP datagrams already
  * reassembled (PACKET_FANOUT_FLAG_DEFRAG), so a fragmented datagram comes
  * as one frame of up to framesz bytes. */
+/* A number among the port's devargs (KEY "framesz="), or def. */
+static unsigned long devarg_ul(const struct rte_eth_dev_info *di, const char *key, unsigned long def)
+{
+	const struct rte_devargs *da = di->device ? rte_dev_devargs(di->device) : NULL;
+	const char *f = da && da->args ? strstr(da->args, key) : NULL;
+	return f ? strtoul(f + strlen(key), NULL, 10) : def;
+}
+
 static uint16_t rx_data_room(const struct rte_eth_dev_info *di)
 {
 	unsigned long room = RTE_MBUF_DEFAULT_BUF_SIZE;
 	if (strcmp(di->driver_name, "net_af_packet") == 0 && di->device) {
-		const struct rte_devargs *da = rte_dev_devargs(di->device);
-		const char *f = da && da->args ? strstr(da->args, "framesz=") : NULL;
-		unsigned long fs = f ? strtoul(f + 8, NULL, 10) : 0;
+		unsigned long fs = devarg_ul(di, "framesz=", 0);
 		if (fs + RTE_PKTMBUF_HEADROOM > room)
 			room = fs + RTE_PKTMBUF_HEADROOM;
 	}
@@ -685,9 +775,10 @@ static struct rte_mempool *make_mempool(uint16_t port, const char *what, unsigne
 	return mp;
 }
 
-/* Configures and starts the port with `queues` queue pairs. Called with
- * eal.lock held. */
-static int port_start(uint16_t port, unsigned queues, unsigned mtu, char *err, size_t errlen)
+/* Configures the port with `queues` queue pairs and sets up its transmit
+ * queues; each instance then sets up its receive queue (rxq_setup) and the
+ * last starts the port (port_go). Called with eal.lock held. */
+static int port_configure(uint16_t port, unsigned queues, unsigned mtu, char *err, size_t errlen)
 {
 	struct dpdk_port *pt = &eal.port[port];
 	struct rte_eth_dev_info di;
@@ -705,6 +796,19 @@ static int port_start(uint16_t port, unsigned queues, unsigned mtu, char *err, s
 			 port, name, di.driver_name, di.max_rx_queues, di.max_tx_queues, queues, queues,
 			 strcmp(di.driver_name, "net_af_packet") == 0 ? "; net_af_packet takes qpairs=N" : "");
 		return -EINVAL;
+	}
+	if (strcmp(di.driver_name, "net_af_packet") == 0) {
+		/* The driver reads its ring's frames as if they were
+		 * contiguous, which they are only when they tile each block:
+		 * otherwise it stops receiving after the first block. */
+		unsigned long fs = devarg_ul(&di, "framesz=", 2048), bs = devarg_ul(&di, "blocksz=", 4096);
+		if (fs == 0 || bs % fs != 0) {
+			snprintf(err, errlen,
+				 "dpdk: port %u (%s): net_af_packet's blocksz=%lu is not a multiple of its framesz=%lu "
+				 "(the driver then loses frames; for example framesz=1920,blocksz=61440)",
+				 port, name, bs, fs);
+			return -EINVAL;
+		}
 	}
 	struct rte_eth_conf conf;
 	memset(&conf, 0, sizeof(conf));
@@ -737,26 +841,17 @@ static int port_start(uint16_t port, unsigned queues, unsigned mtu, char *err, s
 	}
 	uint16_t nrx = DPDK_NB_DESC, ntx = DPDK_NB_DESC;
 	rte_eth_dev_adjust_nb_rx_tx_desc(port, &nrx, &ntx);
-	/* A restart with more queues makes bigger mempools: the old ones
-	 * are freed once the queue setup below has released the queues that
-	 * used them. */
-	struct rte_mempool *old_rx = NULL, *old_tx = NULL;
-	unsigned rx_need = queues * (nrx + 2u * DPDK_BURST) + 256u;
+	/* A restart with more queues makes a bigger transmit mempool (and
+	 * rxq_setup a bigger copy-mode receive one): the old ones are freed
+	 * when the port starts again, every queue set up anew by then. */
 	unsigned tx_need = queues * (ntx + 2u * DPDK_BURST) + 256u;
-	if (!pt->rx_mp || pt->rx_size < rx_need) {
-		struct rte_mempool *mp = make_mempool(port, "rx", rx_need, 0, rx_data_room(&di), err, errlen);
-		if (!mp)
-			return -ENOMEM;
-		old_rx = pt->rx_mp;
-		pt->rx_mp = mp;
-		pt->rx_size = rx_need;
-	}
 	if (!pt->tx_mp || pt->tx_size < tx_need) {
 		struct rte_mempool *mp = make_mempool(port, "tx", tx_need, (uint16_t)DPDK_PRIV_SIZE,
 						      RTE_MBUF_DEFAULT_BUF_SIZE, err, errlen);
 		if (!mp)
 			return -ENOMEM;
-		old_tx = pt->tx_mp;
+		rte_mempool_free(pt->old_mp[1]);
+		pt->old_mp[1] = pt->tx_mp;
 		pt->tx_mp = mp;
 		pt->tx_size = tx_need;
 	}
@@ -764,21 +859,178 @@ static int port_start(uint16_t port, unsigned queues, unsigned mtu, char *err, s
 	int sock = rte_eth_dev_socket_id(port);
 	unsigned s = sock < 0 ? (unsigned)SOCKET_ID_ANY : (unsigned)sock;
 	for (unsigned q = 0; q < queues; q++) {
-		rc = rte_eth_rx_queue_setup(port, (uint16_t)q, nrx, s, NULL, pt->rx_mp);
-		if (rc == 0)
-			rc = rte_eth_tx_queue_setup(port, (uint16_t)q, ntx, s, NULL);
+		rc = rte_eth_tx_queue_setup(port, (uint16_t)q, ntx, s, NULL);
 		if (rc != 0) {
-			snprintf(err, errlen, "dpdk: port %u (%s): queue %u setup: %s%s", port, name, q, rte_strerror(-rc),
+			snprintf(err, errlen, "dpdk: port %u (%s): transmit queue %u setup: %s%s", port, name, q,
+				 rte_strerror(-rc),
 				 strcmp(di.driver_name, "net_af_packet") == 0 ? " (see the EAL's message above)" : "");
 			return rc;
 		}
 	}
-	rte_mempool_free(old_rx);
-	rte_mempool_free(old_tx);
+	pt->pending = true;
+	pt->rxq_ready = 0;
+	pt->nrx = nrx;
+	pt->ntx = ntx;
+	pt->mtu = mtu;
+	pt->queues = queues;
+	pt->rx_off = conf.rxmode.offloads;
+	pt->tx_off = conf.txmode.offloads;
+	return 0;
+}
+
+/* How many slots of its pool an instance lends to its receive mempool
+ * (rx=pool): the port's ring and two bursts, and room for frames the stack
+ * keeps a while (datagrams queued to a socket, fragments, an ARP wait). */
+static uint32_t zc_slots(const struct dpdk_port *pt)
+{
+	return pt->nrx + 2u * DPDK_BURST + 512u;
+}
+
+/* Why receiving into the instance's pool cannot work on this port (NULL
+ * when it can): written to why[]. */
+static const char *pool_rx_unfit(uint16_t port, const struct dpdk_port *pt, const struct usn_pool *p, char *why,
+				 size_t whylen)
+{
+	struct rte_eth_dev_info di;
+	if (rte_eth_dev_info_get(port, &di) != 0)
+		return snprintf(why, whylen, "no device information"), why;
+	if (strcmp(di.driver_name, "net_ring") == 0)
+		return snprintf(why, whylen, "net_ring hands over the sender's own mbufs"), why;
+	if (p->buf_size > UINT16_MAX || p->buf_size <= RTE_PKTMBUF_HEADROOM)
+		return snprintf(why, whylen, "the pool's %u-byte slots cannot be mbufs", p->buf_size), why;
+	unsigned room = p->buf_size - RTE_PKTMBUF_HEADROOM, need;
+	if (strcmp(di.driver_name, "net_af_packet") == 0) {
+		/* It refuses mbufs smaller than its ring frames less 32 bytes
+		 * (framesz, 2048 unless given). */
+		unsigned long fs = devarg_ul(&di, "framesz=", 2048);
+		need = fs > 32 ? (unsigned)USN_MIN(fs - 32, (unsigned long)UINT16_MAX) : 0;
+		if (need > room)
+			return snprintf(why, whylen,
+					"net_af_packet's ring frames (framesz=%lu) need mbufs of %u bytes, a slot holds %u "
+					"(give framesz=%u,blocksz=%u)",
+					fs, need, room, room, room * 32), why;
+	} else {
+		uint16_t mtu = 1500;
+		if (pt->mtu)
+			mtu = (uint16_t)pt->mtu;
+		else if (rte_eth_dev_get_mtu(port, &mtu) != 0 || mtu == 0)
+			mtu = 1500;
+		need = mtu + DPDK_ETH_HLEN + 8u; /* a VLAN tag and the FCS */
+		if (need > room)
+			return snprintf(why, whylen, "frames of MTU %u need %u bytes, a slot holds %u", mtu, need, room),
+			       why;
+	}
+	uint32_t n = zc_slots(pt);
+	if (p->dev_count)
+		return snprintf(why, whylen, "the pool already lends slots to a device"), why;
+	if (n > p->count / 2)
+		return snprintf(why, whylen, "the pool's %u buffers cannot spare %u (half at most)", p->count, n), why;
+	return NULL;
+}
+
+/* Sets up receive queue x->queue: from a mempool over the instance's pool
+ * (rx=pool) or from the port's copy-mode mempool. want: 1 rx=pool, 0
+ * rx=copy, -1 pool where it fits. Called with eal.lock held. */
+static int rxq_setup(struct usn_dev_dpdk *x, int want, char *err, size_t errlen)
+{
+	struct dpdk_port *pt = &eal.port[x->port];
+	struct usn_pool *p = x->dev.pool;
+	char why[200];
+	const char *unfit = want == 0 ? "rx=copy" : pool_rx_unfit(x->port, pt, p, why, sizeof(why));
+	if (unfit && want == 1) {
+		snprintf(err, errlen, "dpdk: port %u: rx=pool: %s", x->port, unfit);
+		return -EINVAL;
+	}
+	int sock = rte_eth_dev_socket_id(x->port);
+	unsigned s = sock < 0 ? (unsigned)SOCKET_ID_ANY : (unsigned)sock;
+	struct rte_mempool *mp;
+	if (!unfit) {
+		uint32_t n = zc_slots(pt), first;
+		int rc = usn_pool_dev_take(p, n, rx_give_back, x, &first);
+		if (rc < 0) {
+			snprintf(err, errlen, "dpdk: port %u: rx=pool: the pool cannot lend %u slots: %s", x->port, n,
+				 strerror(-rc));
+			return rc;
+		}
+		x->zc_mbuf = calloc(n, sizeof(*x->zc_mbuf));
+		struct rte_pktmbuf_extmem em = {
+			.buf_ptr = usn_buf_slot(p, first),
+			.buf_iova = iova_of(usn_buf_slot(p, first)),
+			.buf_len = (size_t)n * p->buf_size,
+			.elt_size = (uint16_t)p->buf_size,
+		};
+		char mpname[RTE_MEMPOOL_NAMESIZE];
+		snprintf(mpname, sizeof(mpname), "usn_zc%u_%u_%u", x->port, x->queue, ++eal.serial);
+		mp = x->zc_mbuf ? rte_pktmbuf_pool_create_extbuf(mpname, n, 0, 0, (uint16_t)p->buf_size,
+								 sock < 0 ? SOCKET_ID_ANY : sock, &em, 1)
+				: NULL;
+		if (!mp) {
+			snprintf(err, errlen,
+				 "dpdk: port %u: rx=pool: cannot make a mempool of %u mbufs over the pool: %s (give the "
+				 "EAL more memory, -m)",
+				 x->port, n, x->zc_mbuf ? rte_strerror(rte_errno) : "out of memory");
+			usn_pool_dev_release(p);
+			free(x->zc_mbuf);
+			x->zc_mbuf = NULL;
+			return -ENOMEM;
+		}
+		x->zc_mp = mp;
+		x->zc_first = first;
+		x->zc_count = n;
+	} else {
+		struct rte_eth_dev_info di;
+		rte_eth_dev_info_get(x->port, &di);
+		unsigned need = pt->queues * (pt->nrx + 2u * DPDK_BURST) + 256u;
+		if (!pt->rx_mp || pt->rx_size < need) {
+			mp = make_mempool(x->port, "rx", need, 0, rx_data_room(&di), err, errlen);
+			if (!mp)
+				return -ENOMEM;
+			/* Queues of the last start may still name the old
+			 * one: freed when the port starts again. */
+			rte_mempool_free(pt->old_mp[0]);
+			pt->old_mp[0] = pt->rx_mp;
+			pt->rx_mp = mp;
+			pt->rx_size = need;
+		}
+		mp = pt->rx_mp;
+	}
+	int rc = rte_eth_rx_queue_setup(x->port, x->queue, pt->nrx, s, NULL, mp);
+	if (rc != 0) {
+		snprintf(err, errlen, "dpdk: port %u: receive queue %u setup: %s", x->port, x->queue, rte_strerror(-rc));
+		if (x->zc_mp) {
+			rte_mempool_free(x->zc_mp);
+			x->zc_mp = NULL;
+			usn_pool_dev_release(p);
+			free(x->zc_mbuf);
+			x->zc_mbuf = NULL;
+		}
+		return rc;
+	}
+	pt->rxq_ready |= 1ull << x->queue;
+	if (x->zc_mp) {
+		rte_mempool_free(pt->zc_mp[x->queue]); /* a queue of an earlier start */
+		pt->zc_mp[x->queue] = x->zc_mp;
+		pt->rxq_pool |= 1ull << x->queue;
+	} else {
+		pt->rxq_pool &= ~(1ull << x->queue);
+	}
+	return 0;
+}
+
+/* Every receive queue is set up: the MTU, then start. Called with
+ * eal.lock held. */
+static int port_go(uint16_t port, char *err, size_t errlen)
+{
+	struct dpdk_port *pt = &eal.port[port];
+	char name[RTE_ETH_NAME_MAX_LEN] = "?";
+	rte_eth_dev_get_name_by_port(port, name);
+	struct rte_eth_dev_info di;
+	rte_eth_dev_info_get(port, &di);
 	/* A driver without an MTU of its own (net_ring: -ENOTSUP) carries
 	 * whatever it is given up to its max_mtu: usnet's limit is then
 	 * mtu alone. */
-	pt->mtu = 0;
+	int rc;
+	unsigned mtu = pt->mtu;
 	if (mtu && (rc = rte_eth_dev_set_mtu(port, (uint16_t)mtu)) != 0 && !(rc == -ENOTSUP && mtu <= di.max_mtu)) {
 		snprintf(err, errlen, "dpdk: port %u (%s): MTU %u: %s (the port takes %u..%u)", port, name, mtu,
 			 rte_strerror(-rc), di.min_mtu, di.max_mtu);
@@ -789,11 +1041,13 @@ static int port_start(uint16_t port, unsigned queues, unsigned mtu, char *err, s
 		snprintf(err, errlen, "dpdk: port %u (%s): rte_eth_dev_start: %s", port, name, rte_strerror(-rc));
 		return rc;
 	}
+	for (int i = 0; i < 2; i++) {
+		rte_mempool_free(pt->old_mp[i]);
+		pt->old_mp[i] = NULL;
+	}
 	pt->started = true;
-	pt->mtu = mtu;
-	pt->queues = queues;
-	pt->rx_off = conf.rxmode.offloads;
-	pt->tx_off = conf.txmode.offloads;
+	pt->pending = false;
+	atomic_store_explicit(&pt->running, true, memory_order_release);
 	return 0;
 }
 
@@ -807,12 +1061,36 @@ static void dpdk_destroy(struct usn_dev *d)
 	if (x->lent)
 		rte_eth_tx_done_cleanup(x->port, x->queue, 0);
 	pt->queue_open &= ~(1ull << x->queue);
-	if (pt->users > 0 && --pt->users == 0 && pt->started) {
-		rte_eth_dev_stop(x->port); /* the driver frees what its queues hold */
+	bool quiet = false; /* nothing fills this queue's mbufs any more */
+	if (pt->users > 0 && --pt->users == 0) {
+		if (pt->started)
+			rte_eth_dev_stop(x->port); /* the driver frees what its queues hold */
 		pt->started = false;
+		pt->pending = false; /* the next open configures it afresh */
+		atomic_store_explicit(&pt->running, false, memory_order_release);
+		/* The receive mempools over the instances' pools go now,
+		 * before the pools do. */
+		for (unsigned q = 0; q < DPDK_MAX_QUEUES; q++) {
+			rte_mempool_free(pt->zc_mp[q]);
+			pt->zc_mp[q] = NULL;
+		}
+		pt->rxq_pool = 0;
+		quiet = true;
+	} else if (x->zc_mp) {
+		/* The others keep the port running: this queue is stopped
+		 * where the driver can (its mempool is freed when the port
+		 * stops); where it cannot (net_af_packet: nothing fills a
+		 * queue nobody polls, but a NIC would), the slots stay lent. */
+		quiet = !pt->started || rte_eth_dev_rx_queue_stop(x->port, x->queue) == 0 ||
+			strcmp(x->driver, "net_af_packet") == 0;
 	}
 	eal.devs--;
 	pthread_mutex_unlock(&eal.lock);
+	if (x->zc_mp && quiet)
+		usn_pool_dev_release(x->dev.pool); /* the slots it holds, back to the pool */
+	free(x->zc_mbuf);
+	x->zc_mbuf = NULL;
+	x->zc_mp = NULL;
 	if (x->tfd >= 0)
 		close(x->tfd);
 	x->tfd = -1;
@@ -838,7 +1116,7 @@ static const struct usn_dev_ops dpdk_ops = {
 
 /* usnet's own words in the spec (dev_dpdk.h). 1: taken, 0: not ours,
  * negative: ours but bad. */
-static int own_word(const char *w, long *port, int *tx_ref, long *idle_us, long *mtu)
+static int own_word(const char *w, long *port, int *tx_ref, int *rx_want, long *idle_us, long *mtu)
 {
 	const char *v;
 	long *dst = NULL;
@@ -857,6 +1135,14 @@ static int own_word(const char *w, long *port, int *tx_ref, long *idle_us, long 
 	} else if (strcmp(w, "tx=copy") == 0) {
 		*tx_ref = 0;
 		return 1;
+	} else if (strcmp(w, "rx=pool") == 0) {
+		*rx_want = 1;
+		return 1;
+	} else if (strcmp(w, "rx=copy") == 0) {
+		*rx_want = 0;
+		return 1;
+	} else if (strncmp(w, "rx=", 3) == 0 || strncmp(w, "tx=", 3) == 0) {
+		return -EINVAL; /* never the EAL's */
 	} else {
 		return 0;
 	}
@@ -887,15 +1173,15 @@ int usn_dev_dpdk_open(const char *eal_args, struct usn_pool *pool, unsigned queu
 	char *argv[DPDK_MAX_ARGS];
 	int argc = 0;
 	long port_want = -1, idle_us = 1000, mtu = 0;
-	int tx_ref = -1;
+	int tx_ref = -1, rx_want = -1;
 	size_t jl = 0;
 	joined[0] = '\0';
 	for (char *save = NULL, *w = strtok_r(buf, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
-		int o = own_word(w, &port_want, &tx_ref, &idle_us, &mtu);
+		int o = own_word(w, &port_want, &tx_ref, &rx_want, &idle_us, &mtu);
 		if (o < 0 || (strncmp(w, "mtu=", 4) == 0 && (mtu < 68 || mtu > 65535))) {
 			snprintf(err, errlen,
-				 "dpdk: '%s': expected port=N, mtu=N (68..65535), idle-us=N (0..1000000), tx=ref or "
-				 "tx=copy",
+				 "dpdk: '%s': expected port=N, mtu=N (68..65535), idle-us=N (0..1000000), tx=ref, "
+				 "tx=copy, rx=pool or rx=copy",
 				 w);
 			return -EINVAL;
 		}
@@ -947,7 +1233,7 @@ int usn_dev_dpdk_open(const char *eal_args, struct usn_pool *pool, unsigned queu
 		}
 	}
 	struct dpdk_port *pt = &eal.port[port];
-	if (pt->started && pt->queues != queues) {
+	if ((pt->started || pt->pending) && pt->queues != queues) {
 		snprintf(err, errlen, "dpdk: port %u already runs %u queue pairs in this process, not %u", port,
 			 pt->queues, queues);
 		rc = -EBUSY;
@@ -958,7 +1244,17 @@ int usn_dev_dpdk_open(const char *eal_args, struct usn_pool *pool, unsigned queu
 		rc = -EBUSY;
 		goto unlock;
 	}
-	if (!pt->started && (rc = port_start(port, queues, (unsigned)mtu, err, errlen)) < 0)
+	if (pt->started && ((pt->rxq_pool & (1ull << queue)) || rx_want == 1)) {
+		/* Reopened while the other instances run: the queue cannot
+		 * be set up again on a running port. */
+		snprintf(err, errlen,
+			 "dpdk: port %u queue %u: cannot be opened again with rx=pool while the port's other queues "
+			 "run (its receive mempool was over the pool of the instance that closed)",
+			 port, queue);
+		rc = -EBUSY;
+		goto unlock;
+	}
+	if (!pt->started && !pt->pending && (rc = port_configure(port, queues, (unsigned)mtu, err, errlen)) < 0)
 		goto unlock;
 
 	struct usn_dev_dpdk *x = calloc(1, sizeof(*x));
@@ -982,6 +1278,26 @@ int usn_dev_dpdk_open(const char *eal_args, struct usn_pool *pool, unsigned queu
 	x->dev.pool = pool;
 	x->port = port;
 	x->queue = (uint16_t)queue;
+	x->running = &pt->running;
+	snprintf(x->driver, sizeof(x->driver), "%s", di.driver_name ? di.driver_name : "?");
+	if (!pt->started) {
+		rc = rxq_setup(x, rx_want, err, errlen);
+		if (rc == 0 && pt->rxq_ready == (queues >= 64 ? ~0ull : (1ull << queues) - 1))
+			rc = port_go(port, err, errlen);
+		if (rc < 0) {
+			if (x->zc_mp) {
+				pt->zc_mp[queue] = NULL;
+				pt->rxq_pool &= ~(1ull << queue);
+				rte_mempool_free(x->zc_mp);
+				usn_pool_dev_release(pool);
+				free(x->zc_mbuf);
+			}
+			pt->rxq_ready &= ~(1ull << queue);
+			close(x->tfd);
+			free(x);
+			goto unlock;
+		}
+	}
 	x->mp = pt->tx_mp;
 	x->idle_max_ns = (uint64_t)idle_us * 1000u;
 	x->rx_off = pt->rx_off;

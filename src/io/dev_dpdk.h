@@ -13,6 +13,12 @@
  *                into mbufs (copy); the default is ref on virtual devices
  *                whose driver copies or frees at once, copy elsewhere
  *                (dev_dpdk.c says why)
+ *   rx=pool|copy receive into mbufs whose data buffers are slots of usnet's
+ *                pool, handed to the stack without a copy (pool), or into
+ *                mbufs of DPDK's memory copied into the pool (copy); the
+ *                default is pool where the frames fit a slot (net_af_packet
+ *                needs framesz=1952 or less) and the pool can spare the
+ *                slots, copy elsewhere (dev_dpdk.c says why)
  *   mtu=N        the port's MTU, set when the port is started (default: the
  *                port's own, 1500 on most)
  *   idle-us=N    the longest sleep between receive polls when idle (default

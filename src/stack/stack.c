@@ -304,6 +304,8 @@ void usn_stack_print_counters(const struct usn_stack *s, void *file, int all)
 			{"DEV_RX_DROP_NOBUF", "frames lost on receive: buffer pool empty", d->rx_drop_nobuf},
 			{"DEV_RX_DROP_OVERSIZE", "frames lost on receive: larger than allowed", d->rx_drop_oversize},
 			{"DEV_TX_DROP", "frames not sent: refused or queue full", d->tx_drop},
+			{"DEV_RX_COPIED", "frames copied on receive from the device's memory into the pool",
+			 d->rx_copied},
 			{"DEV_RX_SYSERR", "receive system call errors", d->rx_errors},
 			{"DEV_TX_SYSERR", "send system call errors", d->tx_errors},
 		};

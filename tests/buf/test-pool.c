@@ -282,6 +282,83 @@ static void test_chain_ops(void **state)
 	usn_pool_fini(&p);
 }
 
+static struct {
+	uint32_t idx[16];
+	int n;
+} given_back;
+
+static void give_back(void *ctx, uint32_t idx)
+{
+	assert_ptr_equal(ctx, &given_back);
+	given_back.idx[given_back.n++] = idx;
+}
+
+/* Slots lent to a device for good (usn_pool_dev_take): out of the free
+ * stack, handed to the stack holding a frame (deliver), back to the device
+ * when freed; and at release, the ones the device held go back to the pool
+ * and the ones the stack held become ordinary buffers. */
+static void test_dev_slots(void **state)
+{
+	(void)state;
+	struct usn_pool p;
+	uint32_t first, b;
+	assert_int_equal(usn_pool_init(&p, 16, 256, 64), 0);
+	uint32_t early = usn_buf_alloc(&p); /* slot 0 */
+	assert_int_equal(usn_pool_dev_take(&p, 0, give_back, &given_back, &first), -EINVAL);
+	assert_int_equal(usn_pool_dev_take(&p, 16, give_back, &given_back, &first), -EINVAL);
+	assert_int_equal(usn_pool_dev_take(&p, 3, NULL, &given_back, &first), -EINVAL);
+	/* Slot 0 is allocated: the highest 15 are free and can be lent. */
+	assert_int_equal(usn_pool_dev_take(&p, 15, give_back, &given_back, &first), 0);
+	assert_int_equal(first, 1);
+	usn_pool_dev_release(&p);
+	assert_int_equal(p.nfree, 15);
+	assert_int_equal(usn_pool_dev_take(&p, 6, give_back, &given_back, &first), 0);
+	assert_int_equal(first, 10);
+	assert_int_equal(usn_pool_dev_take(&p, 1, give_back, &given_back, &first), -EBUSY);
+	assert_int_equal(p.nfree, 9);
+	assert_int_equal(usn_pool_in_use(&p), 1); /* lent slots are not in use */
+	/* No allocation hands a lent slot out. */
+	uint32_t got[9];
+	for (int i = 0; i < 9; i++) {
+		got[i] = usn_buf_alloc(&p);
+		assert_true(got[i] < 10);
+	}
+	assert_int_equal(usn_buf_alloc(&p), USN_BUF_NONE);
+	for (int i = 0; i < 9; i++)
+		usn_buf_free(&p, got[i]);
+	/* Delivered: a frame in the slot, ALLOCATED and DEV. */
+	assert_int_equal(usn_pool_dev_deliver(&p, 9, 64, 10), -EINVAL);   /* not lent */
+	assert_int_equal(usn_pool_dev_deliver(&p, 12, 200, 57), -EINVAL); /* past the slot */
+	assert_int_equal(usn_pool_dev_deliver(&p, 12, 64, 100), 0);
+	assert_int_equal(usn_pool_dev_deliver(&p, 12, 64, 100), -EINVAL); /* twice */
+	assert_true(usn_buf_valid(&p, 12));
+	assert_ptr_equal(usn_buf_data(&p, 12), usn_buf_slot(&p, 12) + 64);
+	assert_int_equal(usn_buf_len(&p, 12), 100);
+	assert_int_equal(usn_pool_in_use(&p), 2);
+	assert_non_null(usn_buf_push(&p, 12, 14)); /* it has its headroom */
+	usn_buf_free(&p, 12);
+	assert_int_equal(given_back.n, 1);
+	assert_int_equal(given_back.idx[0], 12);
+	assert_false(usn_buf_valid(&p, 12));
+	assert_int_equal(usn_pool_in_use(&p), 1);
+	assert_int_equal(p.nfree, 9); /* not to the pool */
+	/* Delivered again, then the device goes while the stack holds it. */
+	assert_int_equal(usn_pool_dev_deliver(&p, 12, 64, 5), 0);
+	assert_int_equal(usn_pool_dev_deliver(&p, 15, 64, 5), 0);
+	usn_pool_dev_release(&p);
+	assert_int_equal(p.nfree, 9 + 4);
+	assert_int_equal(usn_pool_in_use(&p), 3);
+	usn_buf_free(&p, 12);
+	usn_buf_free(&p, 15);
+	assert_int_equal(given_back.n, 1); /* ordinary buffers now */
+	usn_buf_free(&p, early);
+	assert_int_equal(p.nfree, 16);
+	assert_int_equal(usn_pool_in_use(&p), 0);
+	for (int i = 0; i < 16; i++)
+		assert_int_not_equal((b = usn_buf_alloc(&p)), USN_BUF_NONE);
+	usn_pool_fini(&p);
+}
+
 static void test_valid(void **state)
 {
 	struct usn_pool p;
@@ -408,6 +485,7 @@ int main(void)
 		cmocka_unit_test(test_push_pull_put_trim),
 		cmocka_unit_test(test_chain_ops),
 		cmocka_unit_test(test_valid),
+		cmocka_unit_test(test_dev_slots),
 		cmocka_unit_test(test_ext_buffer),
 #ifndef NDEBUG
 		cmocka_unit_test(test_bad_free_asserts),

@@ -38,10 +38,22 @@ USN_KERNEL_IP=10.77.0.3 # the usnet side's own kernel address (afpacket)
 # default when none is given), 64 MB of ordinary memory (--no-huge), no PCI
 # scan, and with --no-shconf and --no-telemetry creates no shared files or
 # sockets, only an empty run directory (/var/run/dpdk/rte), removed by the
-# trap when empty. net_af_packet gets 16 KB ring frames: the kernel
-# reassembles fragments for it (dev_dpdk.c, rx_data_room), so a datagram of
-# up to ~16 KB arrives whole. usn_config's --dev holds at most 127 bytes.
-USN_DPDK_DEV="dpdk:--no-pci --no-huge -m 64 --no-shconf --no-telemetry --vdev=net_af_packet0,iface=usnv0,framesz=16384,blocksz=16384"
+# trap when empty. USN_DPDK_RX says how usnet receives (dev_dpdk.c):
+# pool (the default): into mbufs whose data buffers are usnet's own pool
+# slots, no copy; net_af_packet then gets ring frames of 1920 bytes (a slot
+# less DPDK's headroom, plus the driver's 32 bytes), 32 to a block of 15
+# pages (the driver reads frames as if contiguous, so they must tile the
+# block). copy: through mbufs of DPDK's memory, copied into the pool;
+# net_af_packet gets 16 KB ring frames: the kernel reassembles fragments for
+# it (dev_dpdk.c, rx_data_room), so a datagram of up to ~16 KB arrives
+# whole, where with pool one over ~1.9 KB cannot (test-echo.sh uses copy).
+# usn_config's --dev holds at most 127 bytes.
+USN_DPDK_RX=${USN_DPDK_RX:-pool}
+if [ "$USN_DPDK_RX" = copy ]; then
+	USN_DPDK_DEV=${USN_DPDK_DEV:-"dpdk:--no-pci --no-huge -m 64 --no-shconf --no-telemetry rx=copy --vdev=net_af_packet0,iface=usnv0,framesz=16384,blocksz=16384"}
+else
+	USN_DPDK_DEV=${USN_DPDK_DEV:-"dpdk:--no-pci --no-huge -m 64 --no-shconf --no-telemetry rx=pool --vdev=net_af_packet0,iface=usnv0,framesz=1920,blocksz=61440"}
+fi
 USN_TEST=$(basename "$0" .sh)
 USN_NS=""
 # Where usnet runs and the device it opens: the TAP's namespace, or the
@@ -357,6 +369,13 @@ usn_counters() {
 # usn_counter FILE.parsed NAME: the value of one counter (0 when absent).
 usn_counter() {
 	awk -v n="$2" '$1 == n { print $2; found = 1 } END { if (!found) print 0 }' "$1"
+}
+
+# usn_raw_counter FILE NAME: a "N NAME" line of a counter dump as printed
+# (the device's own rows, which counters.py does not know), its last value;
+# 0 when absent (rows that are 0 are not printed).
+usn_raw_counter() {
+	awk -v n="$2" '$2 == n { v = $1 } END { print v + 0 }' "$1"
 }
 
 # usn_stack_mac: usnet-echo's MAC as the kernel learned it (after a ping).

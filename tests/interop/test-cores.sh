@@ -14,7 +14,13 @@
 # one instance refuse --cores 2 (exit 2). On AF_XDP (USN_LINK=afxdp) the two
 # instances are two sockets on the two receive queues of a two-queue veth,
 # in one XDP program's socket map. One line per case
-# (tests/interop/lib.sh).
+# (tests/interop/lib.sh). On DPDK (USN_LINK=dpdk) they are the two queue
+# pairs of net_af_packet with qpairs=2 (a fanout group of two sockets), each
+# queue receiving into its own instance's pool (rx=pool): the port starts
+# when the second instance has set up its queue.
+if [ "${USN_LINK:-}" = dpdk ]; then
+	USN_DPDK_DEV=${USN_DPDK_DEV:-"dpdk:--no-pci --no-huge -m 96 --no-shconf --no-telemetry --vdev=net_af_packet0,iface=usnv0,framesz=1920,blocksz=61440,qpairs=2"}
+fi
 # shellcheck source=tests/interop/lib.sh
 . "$(dirname "$0")/lib.sh"
 # Over veth (afpacket, afxdp) each end gets two queues: AF_XDP takes one

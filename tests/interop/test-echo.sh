@@ -5,6 +5,9 @@
 # byte with socat (1, 1472, 8000 and 65507 bytes) and with a Python client
 # (many datagrams of random sizes), the counters on SIGUSR1, the pcap it
 # writes, and a clean exit on SIGTERM. Run as root; one line per case.
+# On DPDK it receives through DPDK's memory (rx=copy, lib.sh), the one way
+# net_af_packet hands up reassembled datagrams larger than a pool slot.
+USN_DPDK_RX=${USN_DPDK_RX:-copy}
 # shellcheck source=tests/interop/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -39,6 +42,12 @@ if usn_counters "$USN_WORK/counters.txt"; then
 	# (no FRAG_REASSEMBLED) and the 64 KB datagram was skipped.
 	[ "$USN_LINK" = dpdk ] && wants=("ICMP_RX_ECHO_REQUESTS 6" "ICMP_TX_ECHO_REPLIES 6" "UDP_RX_DATAGRAMS 203"
 		"UDP_TX_DATAGRAMS 203" "FRAG_TX_FRAGMENTED 3" "ARP_TX_REPLIES 1")
+	# With rx=copy every frame went through DPDK's memory.
+	if [ "$USN_LINK" = dpdk ] && [ "$USN_DPDK_RX" = copy ]; then
+		f=$(usn_counter "$c" DEV_RX_FRAMES)
+		k=$(usn_raw_counter "$USN_WORK/counters.txt" DEV_RX_COPIED)
+		[ "$k" -eq "$f" ] || why="$why DEV_RX_COPIED=$k (want $f: rx=copy copies every frame)"
+	fi
 	for want in "${wants[@]}"; do
 		read -r cname cmin <<<"$want"
 		v=$(usn_counter "$c" "$cname")

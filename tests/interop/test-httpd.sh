@@ -696,6 +696,14 @@ done
 open=$(sed -n 's/.*connections open \([0-9]*\).*/\1/p' "$USN_WORK/counters-end.txt" 2>/dev/null | tail -n 1)
 expect httpd-buffers-baseline "ok" "$([ "$buf" -ge 0 ] && [ "$buf" -le $((BUF0 + 8)) ] && echo ok ||
 	echo "BUFFERS_IN_USE $buf (start $BUF0), connections open ${open:-?}")"
+# On DPDK with rx=pool (lib.sh's default) every frame was received into the
+# pool's own slots: none copied.
+if [ "$USN_LINK" = dpdk ] && [ "$USN_DPDK_RX" = pool ]; then
+	rxf=$(usn_counter "$USN_WORK/counters-end.txt.parsed" DEV_RX_FRAMES)
+	rxc=$(usn_raw_counter "$USN_WORK/counters-end.txt" DEV_RX_COPIED)
+	expect httpd-dpdk-rx-pool "ok" "$([ "$rxf" -gt 1000 ] && [ "$rxc" -eq 0 ] && echo ok ||
+		echo "DEV_RX_FRAMES $rxf, DEV_RX_COPIED $rxc: want frames received into the pool, none copied")"
+fi
 usn_info "end: $(grep -m1 '^usnet-httpd: requests' "$USN_WORK/counters-end.txt" 2>/dev/null)"
 usn_info "end: BUFFERS_IN_USE $buf, TCP_CONNECTIONS $(gauge "$USN_WORK/counters-end.txt" TCP_CONNECTIONS)"
 

@@ -11,6 +11,12 @@
  * frees the mbuf), and the lent memory's reference be released. Also the
  * wait descriptor (readable when it is time to poll again) and the
  * messages for a port that does not exist and for other EAL arguments.
+ * Receiving into usnet's own pool (rx=pool) over DPDK's net_pcap driver,
+ * which reads a pcap file made here into mbufs of the queue's mempool:
+ * frames arrive in the pool's lent slots without a copy, more of them
+ * than the mempool has mbufs (so slots freed by the stack are filled
+ * again), and a frame the stack still holds when the device goes is an
+ * ordinary buffer afterwards.
  * Registered only when the build has DPDK.
  */
 #include <stdarg.h>
@@ -26,7 +32,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <pcap/pcap.h>
 #include <rte_eal.h>
+#include <rte_ethdev.h>
 #include <rte_eth_ring.h>
 #include <rte_ring.h>
 
@@ -35,7 +43,10 @@
 #include "pool.h"
 #include "usnet/usnet.h"
 
-#define EAL "--no-huge --no-pci -m 64 --no-shconf --no-telemetry --log-level=lib.eal:warning --vdev=net_ring0"
+/* The EAL's arguments, with net_pcap reading pcap_in (made first). */
+static char EAL[400];
+static char pcap_in[64];
+#define PCAP_FRAMES 3000
 
 struct fixture {
 	struct usn_pool pl, pa, pb;
@@ -54,6 +65,8 @@ static void remove_run_parent(void)
 {
 	if (run_parent[0])
 		rmdir(run_parent);
+	if (pcap_in[0])
+		unlink(pcap_in);
 }
 
 static int open_dev(const char *words, struct usn_pool *p, struct usn_dev **ret)
@@ -66,9 +79,43 @@ static int open_dev(const char *words, struct usn_pool *p, struct usn_dev **ret)
 	return rc;
 }
 
+static uint8_t pattern(uint32_t tag, size_t i);
+
+/* Frame i of the pcap file: 60 to 1514 bytes of pattern(5000 + i). */
+static size_t pcap_frame_len(unsigned i)
+{
+	return 60 + (i * 97u) % 1455u;
+}
+
+static int write_pcap(void)
+{
+	snprintf(pcap_in, sizeof(pcap_in), "/tmp/usn-test-dpdk-%d.pcap", (int)getpid());
+	pcap_t *pd = pcap_open_dead(DLT_EN10MB, 65535);
+	pcap_dumper_t *w = pd ? pcap_dump_open(pd, pcap_in) : NULL;
+	if (!w)
+		return -1;
+	static uint8_t f[1514];
+	for (unsigned i = 0; i < PCAP_FRAMES; i++) {
+		size_t len = pcap_frame_len(i);
+		for (size_t k = 0; k < len; k++)
+			f[k] = pattern(5000 + i, k);
+		struct pcap_pkthdr h = {.caplen = (bpf_u_int32)len, .len = (bpf_u_int32)len};
+		pcap_dump((u_char *)w, &h, f);
+	}
+	pcap_dump_close(w);
+	pcap_close(pd);
+	return 0;
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
+	if (write_pcap() < 0)
+		return -1;
+	snprintf(EAL, sizeof(EAL),
+		 "--no-huge --no-pci -m 64 --no-shconf --no-telemetry --log-level=lib.eal:warning --vdev=net_ring0 "
+		 "--vdev=net_pcap0,rx_pcap=%s,tx_pcap=/dev/null",
+		 pcap_in);
 	if (usn_pool_init(&fx.pl, 1024, 2048, 128) || usn_pool_init(&fx.pa, 1024, 2048, 128) ||
 	    usn_pool_init(&fx.pb, 1024, 2048, 128))
 		return -1;
@@ -306,15 +353,113 @@ static void test_open_errors(void **state)
 	char err[256] = "";
 	struct usn_dev *d = NULL;
 	struct usn_pool *p = &fx.pl;
-	assert_int_equal(usn_dev_dpdk_open(EAL " port=9", p, 0, 1, &d, err, sizeof(err)), -ENODEV);
+	char spec[600];
+	snprintf(spec, sizeof(spec), "%s port=9", EAL);
+	assert_int_equal(usn_dev_dpdk_open(spec, p, 0, 1, &d, err, sizeof(err)), -ENODEV);
 	assert_null(d);
 	assert_non_null(strstr(err, "no port 9"));
 	assert_int_equal(usn_dev_dpdk_open("--no-huge -m 32", p, 0, 1, &d, err, sizeof(err)), -EBUSY);
 	assert_non_null(strstr(err, "already runs in this process with other arguments"));
-	assert_int_equal(usn_dev_dpdk_open(EAL " port=0", p, 0, 1, &d, err, sizeof(err)), -EBUSY);
+	snprintf(spec, sizeof(spec), "%s port=0", EAL);
+	assert_int_equal(usn_dev_dpdk_open(spec, p, 0, 1, &d, err, sizeof(err)), -EBUSY);
 	assert_non_null(strstr(err, "already open"));
-	assert_int_equal(usn_dev_dpdk_open(EAL " port=x", p, 0, 1, &d, err, sizeof(err)), -EINVAL);
+	snprintf(spec, sizeof(spec), "%s port=x", EAL);
+	assert_int_equal(usn_dev_dpdk_open(spec, p, 0, 1, &d, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "expected port=N"));
+	snprintf(spec, sizeof(spec), "%s rx=zerocopy", EAL);
+	assert_int_equal(usn_dev_dpdk_open(spec, p, 0, 1, &d, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "rx=pool or rx=copy"));
+}
+
+/* rx=pool is refused where it cannot work, with the reason: on net_ring
+ * (the sender's mbufs arrive), and with a pool too small to lend. */
+static void test_rx_pool_refused(void **state)
+{
+	(void)state;
+	char err[256] = "", spec[600];
+	struct usn_dev *d = NULL;
+	struct usn_pool p;
+	assert_int_equal(usn_pool_init(&p, 64, 2048, 128), 0);
+	struct rte_ring *r = rte_ring_create("usn_t3", 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	assert_non_null(r);
+	int pr = rte_eth_from_rings("usn_rc", &r, 1, &r, 1, SOCKET_ID_ANY);
+	assert_true(pr >= 0);
+	snprintf(spec, sizeof(spec), "%s port=%d rx=pool", EAL, pr);
+	assert_int_equal(usn_dev_dpdk_open(spec, &p, 0, 1, &d, err, sizeof(err)), -EINVAL);
+	assert_null(d);
+	assert_non_null(strstr(err, "net_ring hands over the sender's own mbufs"));
+	uint16_t pp;
+	assert_int_equal(rte_eth_dev_get_port_by_name("net_pcap0", &pp), 0);
+	snprintf(spec, sizeof(spec), "%s port=%u rx=pool", EAL, pp);
+	assert_int_equal(usn_dev_dpdk_open(spec, &p, 0, 1, &d, err, sizeof(err)), -EINVAL);
+	assert_null(d);
+	assert_non_null(strstr(err, "cannot spare"));
+	assert_int_equal(p.nfree, 64); /* nothing taken */
+	usn_pool_fini(&p);
+}
+
+/* rx=pool over net_pcap: every frame of the file arrives byte for byte in
+ * a slot the pool lent to the device, none copied; the mempool has fewer
+ * mbufs than the file has frames, so the slots the stack frees are
+ * filled again. A frame still held when the device goes stays valid and
+ * is an ordinary buffer afterwards; every slot is the pool's again. */
+static void test_rx_pool_net_pcap(void **state)
+{
+	(void)state;
+	struct usn_pool p;
+	assert_int_equal(usn_pool_init(&p, 4096, 2048, 128), 0);
+	uint16_t pp;
+	assert_int_equal(rte_eth_dev_get_port_by_name("net_pcap0", &pp), 0);
+	char w[32];
+	snprintf(w, sizeof(w), "port=%u rx=pool", pp);
+	struct usn_dev *d = NULL;
+	assert_int_equal(open_dev(w, &p, &d), 0);
+	assert_true(p.dev_count > 0 && p.dev_count < PCAP_FRAMES);
+	assert_int_equal(p.dev_first + p.dev_count, p.count);
+	assert_int_equal(usn_pool_in_use(&p), 0);
+	unsigned seen = 0;
+	uint32_t held[8];
+	unsigned nheld = 0;
+	for (int tries = 0; seen < PCAP_FRAMES && tries < 100000; tries++) {
+		uint32_t bufs[64];
+		int n = usn_dev_rx_burst(d, bufs, 64, 0);
+		assert_true(n >= 0);
+		for (int i = 0; i < n; i++, seen++) {
+			uint32_t b = bufs[i];
+			struct usn_buf_meta *m = usn_buf_meta(&p, b);
+			assert_true(b >= p.dev_first);
+			assert_true(m->flags & USN_BUF_F_DEV);
+			assert_int_equal(m->next, USN_BUF_NONE);
+			assert_int_equal(m->off, 128);
+			assert_ptr_equal(usn_buf_data(&p, b), usn_buf_slot(&p, b) + 128);
+			check_frame(&p, b, 5000 + seen, pcap_frame_len(seen));
+			if (seen % 500 == 0 && nheld < 8)
+				held[nheld++] = b; /* kept a while */
+			else
+				usn_buf_free(&p, b);
+		}
+	}
+	assert_int_equal(seen, PCAP_FRAMES);
+	assert_int_equal(d->stats.rx_frames, PCAP_FRAMES);
+	assert_int_equal(d->stats.rx_copied, 0);
+	assert_int_equal(usn_pool_in_use(&p), nheld);
+	/* One given back while the device lives, the others after it went. */
+	usn_buf_free(&p, held[--nheld]);
+	assert_int_equal(usn_pool_in_use(&p), nheld);
+	usn_dev_destroy(d);
+	assert_int_equal(p.dev_count, 0);
+	assert_int_equal(p.nfree, p.count - nheld);
+	for (unsigned i = 0; i < nheld; i++) {
+		assert_int_equal(usn_buf_meta(&p, held[i])->flags & USN_BUF_F_DEV, 0);
+		check_frame(&p, held[i], 5000 + i * 500, pcap_frame_len(i * 500));
+		usn_buf_free(&p, held[i]);
+	}
+	assert_int_equal(p.nfree, p.count);
+	assert_int_equal(usn_pool_in_use(&p), 0);
+	/* The slots are ordinary again: all can be allocated. */
+	for (uint32_t i = 0; i < p.count; i++)
+		assert_int_not_equal(usn_buf_alloc(&p), USN_BUF_NONE);
+	usn_pool_fini(&p);
 }
 
 int main(void)
@@ -327,6 +472,8 @@ int main(void)
 		cmocka_unit_test(test_rx_pool_empty_counted),
 		cmocka_unit_test(test_wait_fd),
 		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test(test_rx_pool_refused),
+		cmocka_unit_test(test_rx_pool_net_pcap),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
