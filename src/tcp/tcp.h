@@ -99,6 +99,7 @@ const char *usn_tcp_state_name(enum usn_tcp_state st);
 #define USN_TCPF_FORCE 0x8000u      /* persist timer: send despite SWS avoidance */
 #define USN_TCPF_MORE 0x10000u      /* the user has more to send (cork) */
 #define USN_TCPF_BOUND 0x20000u     /* the user bound a local address */
+#define USN_TCPF_SYN_RETRIED 0x40000u /* SYN-SENT: SYN resent at once after an old ACK */
 
 #define USN_TCP_DEFAULT_BUF (256 * 1024)
 #define USN_TCP_MAX_WSCALE 14 /* RFC 7323 §2.3 */

@@ -4,14 +4,16 @@
  * reader can hold the code against the text.
  *
  * Implements RFC 9293 §3.10.7.1 (CLOSED), §3.10.7.2 (LISTEN), §3.10.7.3
- * (SYN-SENT), §3.10.7.4 (other states: sequence check, RST, SYN, ACK, URG,
- * text, FIN); RFC 5961 §3 (RST), §4 (SYN) and §5 (ACK) blind-attack checks
- * with rate-limited challenge ACKs (§7); RFC 7323 §4 (timestamps: RTTM and
- * TS.Recent) and §5 (PAWS); RFC 2018 and RFC 6675 (SACK and loss recovery),
- * RFC 5681 §3.2 and RFC 6582 (fast retransmit, NewReno without SACK);
+ * (SYN-SENT, with the SYN sent again at once after resetting an old
+ * connection's ACK, §3.5.1), §3.10.7.4 (other states: sequence check, RST,
+ * SYN, ACK, URG, text, FIN); RFC 5961 §3 (RST), §4 (SYN) and §5 (ACK)
+ * blind-attack checks with rate-limited challenge ACKs (§7); RFC 7323 §4
+ * (timestamps: RTTM and TS.Recent) and §5 (PAWS); RFC 2018 and RFC 6675
+ * (SACK and loss recovery), RFC 5681 §3.2 and RFC 6582 (fast retransmit,
+ * NewReno without SACK);
  * RFC 1122 §4.2.3.2 (delayed ACKs, at least every second full segment) and
  * RFC 5681 §4.2 (immediate ACK for out-of-order data and hole fills);
- * RFC 6191 (TIME-WAIT reuse by a new SYN).
+ * RFC 9293 §3.6.1 and RFC 6191 (TIME-WAIT reuse by a new SYN).
  * The state machine reads parsed headers (wire/) and the stack's clock; the
  * payload is only handed to the receive ring.
  */
@@ -32,6 +34,8 @@ struct seg {
 	uint32_t data_off; /* payload offset in the chain */
 	uint32_t data_len;
 	uint32_t len;      /* SEG.LEN: data + SYN + FIN */
+	bool tw_reuse;     /* a SYN that ended a TIME-WAIT connection... */
+	usn_seq_t tw_snd_nxt; /* ...whose SND.NXT was this */
 };
 
 static uint64_t now_of(const struct usn_tcp *tcp)
@@ -392,6 +396,13 @@ static void listen_input(struct usn_tcp *tcp, struct usn_tcp_conn *l, struct seg
 	take_syn_options(c, &s->h, false);
 	/* RFC 6528 */
 	c->iss = usn_tcp_isn(tcp->key, &c->t, now_of(tcp));
+	/* RFC 9293 §3.6.1 (MAY-2): reopened from TIME-WAIT, the connection
+	 * "assigns its initial sequence number for the new connection to be
+	 * larger than the largest sequence number it used on the previous
+	 * connection incarnation"; the RFC 6528 clock (4 µs) alone does not
+	 * when the old one sent faster than it ticks. */
+	if (s->tw_reuse && usn_seq_lt(c->iss, s->tw_snd_nxt))
+		c->iss = s->tw_snd_nxt;
 	c->snd_una = c->iss;
 	c->snd_nxt = c->iss + 1;
 	c->tx_seq = c->iss + 1;
@@ -416,17 +427,51 @@ static void listen_input(struct usn_tcp *tcp, struct usn_tcp_conn *l, struct seg
 
 /* ---- RFC 9293 §3.10.7.3: SYN-SENT ---- */
 
+/* After the RST that answers an unacceptable ACK in SYN-SENT, the SYN goes
+ * out again at once. RFC 9293 §3.5.1 (Figure 9, half-open connection
+ * discovery) shows the sequence: the peer ACKs our SYN from an old
+ * connection, our RST <SEQ=SEG.ACK> ends that connection, and we go on
+ * trying to open ours, now a plain three-way handshake. The common case is a
+ * peer that holds the same 4-tuple in TIME-WAIT from an earlier
+ * incarnation (another process, with another secret, so another ISN and
+ * timestamp offset) and refuses our SYN under RFC 6191: Linux ACKs it,
+ * takes the RST to end its TIME-WAIT (tcp_rfc1337 = 0), and would
+ * otherwise see our SYN again only when the RTO (1 s) fires.
+ * Not a DEVIATION: RFC 9293 does not say when the SYN is tried again, and
+ * RFC 6298 governs only retransmission on a timeout; this one is not
+ * (the timer keeps running as it was, with no backoff, and it does not
+ * count toward the SYN retry limit). Once per connection, so that forged
+ * ACKs cannot make us send SYNs without bound. */
+static void syn_retry_after_rst(struct usn_tcp_conn *c)
+{
+	struct usn_counters *ctr = c->tcp->ip->ctr;
+	if (c->flags & USN_TCPF_SYN_RETRIED)
+		return;
+	c->flags |= USN_TCPF_SYN_RETRIED;
+	/* RFC 6298 §3 (Karn): the SYN-ACK may answer either SYN, so it gives
+	 * no RTT sample. */
+	usn_rtxq_mark_retransmitted(&c->rtxq, c->snd_una, c->snd_nxt, now_of(c->tcp));
+	c->total_retrans++;
+	USN_CTR_INC(ctr, TCP_RETRANS_SEGS);
+	USN_CTR_INC(ctr, TCP_SYN_RETRY_AFTER_RST);
+	usn_tcp_send_syn(c);
+}
+
 static void syn_sent_input(struct usn_tcp_conn *c, struct seg *s)
 {
 	struct usn_tcp *tcp = c->tcp;
 	struct usn_counters *ctr = tcp->ip->ctr;
 	bool ack_ok = false;
-	/* First, the ACK bit. */
+	/* First, the ACK bit. RFC 9293 §3.10.7.3: "If SEG.ACK =< ISS or
+	 * SEG.ACK > SND.NXT, send a reset (unless the RST bit is set, if so
+	 * drop the segment and return) <SEQ=SEG.ACK><CTL=RST>". */
 	if (s->h.flags & USN_TCP_ACK) {
 		if (usn_seq_leq(s->h.ack, c->iss) || usn_seq_gt(s->h.ack, c->snd_nxt)) {
 			USN_CTR_INC(ctr, TCP_DROP_BAD_ACK);
-			if (!(s->h.flags & USN_TCP_RST))
+			if (!(s->h.flags & USN_TCP_RST)) {
 				usn_tcp_send_reset_for(tcp, s->ip, &s->h, s->len);
+				syn_retry_after_rst(c);
+			}
 			return;
 		}
 		ack_ok = true; /* SND.UNA < SEG.ACK =< SND.NXT */
@@ -1001,14 +1046,26 @@ void usn_tcp_input(struct usn_tcp *tcp, const struct usn_ipv4_repr *ip, uint32_t
 	s.len = s.data_len + ((s.h.flags & USN_TCP_SYN) ? 1 : 0) + ((s.h.flags & USN_TCP_FIN) ? 1 : 0);
 
 	struct usn_tcp_conn *c = usn_tcp_lookup(tcp, ip->dst, s.h.dst_port, ip->src, s.h.src_port);
-	/* RFC 6191 / RFC 9293 §3.10.7.4 note: a new SYN to a TIME-WAIT
-	 * connection may start a new incarnation if it is newer. */
+	/* RFC 9293 §3.6.1 (MAY-2, SHLD-4) and RFC 6191 §2: a new SYN to a
+	 * TIME-WAIT connection may start a new incarnation if it is newer:
+	 * with timestamps on both, a greater TSval than the last seen, or an
+	 * equal one and a sequence number beyond the old RCV.NXT; otherwise
+	 * that sequence number test alone. One that is not newer stays with
+	 * the TIME-WAIT connection, which answers it with an ACK (PAWS, or
+	 * §3.10.7.4 for a SYN); a peer that reopens the 4-tuple resets that
+	 * ACK and tries again (syn_retry_after_rst()). */
 	if (c && c->state == USN_TCP_TIME_WAIT && (s.h.flags & USN_TCP_SYN) && !(s.h.flags & (USN_TCP_ACK | USN_TCP_RST))) {
-		bool newer = (c->flags & USN_TCPF_TS) && s.h.opts.has_ts
-				     ? (int32_t)(s.h.opts.ts_val - c->ts_recent) > 0
-				     : usn_seq_gt(s.h.seq, c->rcv_nxt);
+		bool newer;
+		if ((c->flags & USN_TCPF_TS) && s.h.opts.has_ts) {
+			int32_t d = (int32_t)(s.h.opts.ts_val - c->ts_recent);
+			newer = d > 0 || (d == 0 && usn_seq_gt(s.h.seq, c->rcv_nxt));
+		} else {
+			newer = usn_seq_gt(s.h.seq, c->rcv_nxt);
+		}
 		if (newer && usn_tcp_lookup_listener(tcp, ip->dst, s.h.dst_port)) {
 			USN_CTR_INC(ctr, TCP_TIMEWAIT_REUSED);
+			s.tw_reuse = true;
+			s.tw_snd_nxt = c->snd_nxt;
 			usn_tcp_conn_done(c, 0);
 			c = NULL;
 		}

@@ -5,7 +5,10 @@
 # usnet-nc into a kernel socat listener, 100 MB each way at once on one
 # connection (tests/interop/tcp_peer.py on the kernel side), the same with
 # 1 % and 5 % of the TCP frames dropped each way by nftables on the TAP, a
-# reset from the kernel (SO_LINGER {1, 0}) and a connection refused. With
+# reset from the kernel (SO_LINGER {1, 0}), a connection refused, and a
+# reconnection to a 4-tuple the kernel holds in TIME-WAIT with an older
+# timestamp (usnet resets the kernel's ACK and sends its SYN again at once,
+# RFC 9293 §3.10.7.3). With
 # usnet-echo's TCP echo on port 7: 300 sequential and 50 parallel short
 # connections, after which its connection and buffer gauges return to where
 # they were; a SYN flood from spoofed addresses during a real connection
@@ -35,7 +38,7 @@ craft_cases=(handshake opt-len-0 opt-len-1 opt-past-header opt-mss-past-header d
 	data-beyond-window data-already-received no-ack-flag data-overlap-reorder close-and-free)
 cases=("nc-listen-recv-${MB}m" "nc-connect-send-${MB}m" "nc-bidir-${MB}m"
 	"nc-bidir-${LOSS_MB}m-loss-1pct" "nc-bidir-${LOSS_MB}m-loss-5pct"
-	nc-peer-reset nc-connect-refused
+	nc-peer-reset nc-connect-refused nc-timewait-reconnect
 	echo-300-sequential echo-50-parallel echo-conns-released echo-buffers-released)
 for c in "${craft_cases[@]}"; do
 	cases+=("craft-$c")
@@ -305,6 +308,119 @@ if nc_start c8 /dev/null /dev/null "$USN_HOST_IP" 5999; then
 	fi
 fi
 
+# ---- 11. reconnecting to a 4-tuple the kernel holds in TIME-WAIT ----
+# A new usnet process has a new secret, so its ISN and timestamp offset have
+# nothing to do with the last one's (RFC 6528, RFC 7323 §5.4). When Linux
+# holds the 4-tuple in TIME-WAIT and the new SYN's timestamp is older than
+# the last it saw, it refuses the SYN (RFC 6191, PAWS) and ACKs the old
+# connection; usnet answers that ACK with <SEQ=SEG.ACK><CTL=RST> (RFC 9293
+# §3.10.7.3), which ends the TIME-WAIT (tcp_rfc1337=0), and sends its SYN
+# again at once instead of after its 1 s RTO (TCP_SYN_RETRY_AFTER_RST).
+# usnet-nc cannot choose its source port, but with --seed it picks the same
+# one every run: two probes (seeds 1 and 2, to a closed port) give each
+# seed's port and timestamp offset (TSval less the capture's clock). Then a
+# kernel socat from port 5010 sends a line to usnet-nc -l on the older
+# seed's port P (usnet-nc run with the newer seed) and closes first, so the
+# kernel holds 10.77.0.1:5010 <-> 10.77.0.2:P in TIME-WAIT with the newer
+# TS.Recent; then usnet-nc with the older seed connects to a kernel socat
+# listening on 5010, from P, and must get its answer with one fast retry.
+name=nc-timewait-reconnect
+# probe SEED: "PORT OFFSET" of usnet-nc --seed SEED's SYN into
+# $USN_WORK/c11pSEED.txt (empty if none).
+probe() {
+	: >"$USN_WORK/c11p$1.txt"
+	nc_start "c11p$1" /dev/null /dev/null --seed "$1" "$USN_HOST_IP" 5999 || return
+	nc_wait 5
+	tcpdump -r "$USN_WORK/c11p$1.pcap" -nn -tt 'src host 10.77.0.2 and tcp[tcpflags] & tcp-syn != 0' 2>/dev/null |
+		head -n 1 | sed -nE 's/^([0-9]+)\.([0-9]{3})[0-9]* IP [0-9.]+\.([0-9]+) > .*TS val ([0-9]+) .*/\3 \1\2 \4/p' |
+		awk '{ printf "%s %.0f\n", $1, $3 - $2 }' >"$USN_WORK/c11p$1.txt"
+}
+usn_ns sysctl -qw net.ipv4.tcp_rfc1337=0 # the default, said out loud
+probe 1
+probe 2
+read -r port1 off1 <"$USN_WORK/c11p1.txt"
+read -r port2 off2 <"$USN_WORK/c11p2.txt"
+if [ -z "${port1:-}" ] || [ -z "${port2:-}" ]; then
+	usn_fail "$name" "the probes did not show usnet-nc's SYN (ports '${port1:-}' '${port2:-}')"
+else
+	# d: seed 2's offset less seed 1's, as a signed 32-bit difference (ms)
+	d=$(((off2 - off1) % 4294967296))
+	[ "$d" -lt 0 ] && d=$((d + 4294967296))
+	[ "$d" -ge 2147483648 ] && d=$((d - 4294967296))
+	if [ "$d" -lt -60000 ]; then
+		old_seed=2 new_seed=1 P=$port2
+	elif [ "$d" -gt 60000 ]; then
+		old_seed=1 new_seed=2 P=$port1
+	else
+		old_seed=""
+	fi
+	# usnet-nc -l reads a FIFO that this shell holds open (and usnet-nc
+	# does not inherit), so it closes its end only when told to.
+	fifo=$USN_WORK/c11.fifo
+	mkfifo "$fifo"
+	exec {HOLD_FD}<>"$fifo"
+	if [ -z "$old_seed" ]; then
+		usn_skip "$name" "seeds 1 and 2 have timestamp offsets within a minute of each other"
+	elif ! nc_start c11a "$fifo" "$USN_WORK/c11a.out" --seed "$new_seed" -l "$P" {HOLD_FD}>&-; then
+		usn_fail "$name" "$USN_REASON"
+	else
+		# The kernel sends a line and closes; usnet-nc's end closes
+		# after that (its stdin ends), so the kernel's end is the one
+		# left in TIME-WAIT.
+		echo first | usn_ns timeout -k 2 10 socat -u - "TCP:$USN_STACK_IP:$P,sourceport=5010,reuseaddr" \
+			>"$USN_WORK/c11a.socat" 2>&1
+		src=$?
+		sleep 0.3
+		exec {HOLD_FD}>&-
+		nc_wait 5
+		tw=$(usn_ns ss -Htan state time-wait "( sport = :5010 and dst $USN_STACK_IP:$P )" | wc -l)
+		if [ "$src" != 0 ] || [ "$NC_STATUS" != 0 ] || [ "$(cat "$USN_WORK/c11a.out")" != first ] || [ "$tw" != 1 ]; then
+			usn_fail "$name" "first connection: socat status $src, usnet-nc status $NC_STATUS, received '$(head -c 40 "$USN_WORK/c11a.out")', kernel TIME-WAIT entries $tw; $(nc_why c11a)"
+		else
+			echo second >"$USN_WORK/c11.reply"
+			usn_ns timeout -k 2 10 socat -u "OPEN:$USN_WORK/c11.reply" TCP-LISTEN:5010,reuseaddr \
+				2>"$USN_WORK/c11b.socat" &
+			sp=$!
+			usn_track "$sp"
+			for _ in $(seq 50); do
+				usn_ns ss -Hltn 'sport = :5010' | grep -q . && break
+				sleep 0.1
+			done
+			t0=$(now_ms)
+			if nc_start c11b /dev/null "$USN_WORK/c11b.out" --seed "$old_seed" "$USN_HOST_IP" 5010; then
+				nc_wait 10
+				dt=$(($(now_ms) - t0))
+				wait "$sp"
+				src=$?
+				usn_untrack "$sp"
+				"$USN_PY" "$USN_HERE/counters.py" parse "$USN_WORK/c11b.err" >"$USN_WORK/c11b.ctr"
+				retry=$(awk '$1 == "TCP_SYN_RETRY_AFTER_RST" { print $2 }' "$USN_WORK/c11b.ctr")
+				rto=$(awk '$1 == "TCP_RTO_EXPIRED" { print $2 }' "$USN_WORK/c11b.ctr")
+				# flags of the handshake's segments as usnet saw them
+				segs=$(tcpdump -r "$USN_WORK/c11b.pcap" -nn 'tcp port 5010' 2>/dev/null | head -n 5 |
+					sed -nE 's/.* IP [0-9.]+\.([0-9]+) > .*Flags \[([^]]*)\].*/\1:\2/p' | tr '\n' ' ')
+				sport=$(tcpdump -r "$USN_WORK/c11b.pcap" -nn 'src host 10.77.0.2 and tcp[tcpflags] & tcp-syn != 0' 2>/dev/null |
+					head -n 1 | sed -nE 's/.* IP [0-9.]+\.([0-9]+) > .*/\1/p')
+				want="$P:S 5010:. $P:R $P:S 5010:S. "
+				if [ "$sport" != "$P" ]; then
+					usn_skip "$name" "usnet-nc --seed $old_seed took port $sport this time, $P in its probe"
+				elif [ "$NC_STATUS" = 0 ] && [ "$src" = 0 ] && [ "$(cat "$USN_WORK/c11b.out")" = second ] &&
+					[ "${retry:-0}" = 1 ] && [ "${rto:-0}" = 0 ] && [ "$segs" = "$want" ]; then
+					usn_pass "$name"
+					usn_info "$name: port $P, answered after $(secs $dt) s: $segs"
+				elif [ "$(echo "$segs" | cut -d' ' -f2)" = "5010:S." ]; then
+					usn_skip "$name" "the kernel took the SYN at once (RFC 6191 said newer): $segs"
+				else
+					usn_fail "$name" "usnet-nc status $NC_STATUS, socat status $src, received '$(head -c 40 "$USN_WORK/c11b.out")', TCP_SYN_RETRY_AFTER_RST ${retry:-0}, TCP_RTO_EXPIRED ${rto:-0}, segments: $segs (want $want); $(nc_why c11b)"
+				fi
+			else
+				usn_fail "$name" "$USN_REASON"
+			fi
+		fi
+	fi
+	[ -n "${HOLD_FD:-}" ] && exec {HOLD_FD}>&- 2>/dev/null
+fi
+
 # ---- usnet-echo from here on ----
 # As in test-malformed.sh: the sanitizer build's usnet-echo when given, so a
 # memory error the crafted segments or the flood cause is reported.
@@ -316,7 +432,7 @@ if [ -n "${USNET_ECHO_ASAN:-}" ] && [ -x "$USNET_ECHO_ASAN" ]; then
 fi
 forget_neigh
 if ! usn_start_echo; then
-	usn_fail_all "$USN_REASON" "${cases[@]:7}"
+	usn_fail_all "$USN_REASON" "${cases[@]:8}"
 	usn_finish
 fi
 usn_ns ping -n -c 1 -W 2 "$USN_STACK_IP" >/dev/null 2>&1

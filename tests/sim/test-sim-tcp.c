@@ -34,6 +34,11 @@
  * seven lowers the link's MTU part way, with the link answering
  * oversized packets by ICMP "fragmentation needed" (RFC 1191), so TCP must
  * find the new path MTU and carry on.
+ * Every seed also runs a fixed scenario of its own with a seeded delay:
+ * a client reconnects from the same port to a server that holds the old
+ * connection in TIME-WAIT, with a timestamp older or newer than the last the
+ * server saw (run_timewait(): the server's RFC 6191 check, and the
+ * client's reset and immediate SYN after an old ACK, RFC 9293 §3.10.7.3).
  * Usage: test-sim-tcp [--seeds N] [--first S] [--seed S] [-v]
  * A failing seed is printed with the command that replays it.
  */
@@ -50,6 +55,9 @@
 #include "rand.h"
 #include "sim.h"
 #include "util.h"
+#include "wire_eth.h"
+#include "wire_ipv4.h"
+#include "wire_tcp.h"
 
 #define MAX_FLOWS 8
 #define PORT 5000
@@ -652,6 +660,285 @@ out:
 	return r->failed ? -1 : 0;
 }
 
+/* ---- every seed also: reconnecting to a 4-tuple the server holds in
+ * TIME-WAIT ----
+ * A connects to B from a fixed port; B answers and closes first, so B
+ * holds the 4-tuple in TIME-WAIT. A then takes a new secret (as a new
+ * process would: its ISN and timestamp offset, RFC 6528 and RFC 7323 §5.4,
+ * are unrelated to the old ones) and connects again from the same port.
+ * The secret is chosen so that A's SYN carries a timestamp older than the
+ * last B saw (odd seeds) or newer (even seeds). Newer: B opens a new
+ * incarnation (RFC 6191 §2): SYN, SYN-ACK, ACK. Older: B keeps TIME-WAIT
+ * and ACKs the old connection (PAWS); A resets it (RFC 9293 §3.10.7.3) and
+ * sends its SYN again at once (§3.5.1 Figure 9), so the segments are SYN,
+ * ACK, RST, SYN, SYN-ACK, ACK, and no retransmission timeout runs.
+ * Checked from a capture of A's frames and from both stacks' counters. */
+
+#define TW_PORT 6000
+#define TW_MAX_SEGS 64
+
+struct tw_seg {
+	bool from_a;
+	uint8_t flags;
+	uint32_t seq, ack;
+};
+
+/* The TCP segments of a capture (pcap of Ethernet frames), in order. */
+static int tw_read_capture(const char *path, struct tw_seg *out, int max)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return -1;
+	uint8_t gh[24], rh[16];
+	static uint8_t frame[70000];
+	int n = 0;
+	uint32_t magic;
+	if (fread(gh, sizeof(gh), 1, f) != 1) {
+		fclose(f);
+		return -1;
+	}
+	memcpy(&magic, gh, 4);
+	if (magic != 0xa1b2c3d4u && magic != 0xa1b23c4du) {
+		fclose(f);
+		return -1; /* written on this host, so in its byte order */
+	}
+	while (n < max && fread(rh, sizeof(rh), 1, f) == 1) {
+		uint32_t incl;
+		memcpy(&incl, rh + 8, 4);
+		if (incl > sizeof(frame) || fread(frame, incl, 1, f) != 1)
+			break;
+		struct usn_eth_repr e;
+		struct usn_ipv4_repr ip;
+		struct usn_tcp_repr t;
+		if (usn_eth_parse(frame, incl, &e) != USN_WIRE_OK || e.ethertype != USN_ETHERTYPE_IPV4 ||
+		    usn_ipv4_parse(frame + USN_ETH_HLEN, incl - USN_ETH_HLEN, &ip, 0) != USN_WIRE_OK ||
+		    ip.proto != USN_IPPROTO_TCP ||
+		    usn_tcp_parse(frame + USN_ETH_HLEN + ip.hdr_len, ip.payload_len, &t) != USN_WIRE_OK)
+			continue;
+		out[n++] = (struct tw_seg){.from_a = ip.src == SIM_ADDR_A, .flags = t.flags, .seq = t.seq, .ack = t.ack};
+	}
+	fclose(f);
+	return n;
+}
+
+struct tw_run {
+	struct sim sim;
+	int ca; /* A's socket */
+};
+
+static bool tw_established(void *arg)
+{
+	struct tw_run *t = arg;
+	struct usn_tcp_info ti;
+	return usn_tcp_info(t->sim.a, t->ca, &ti) == 0 && ti.state == USN_TCP_ESTABLISHED;
+}
+
+static uint64_t ctr(struct usn_stack *s, const char *name)
+{
+	uint64_t v = 0;
+	usn_stack_counter(s, name, &v);
+	return v;
+}
+
+/* A opens a connection from aport to B; B sends a byte and closes first;
+ * A reads it and the end of stream, and closes. Returns 0, or -1 with why. */
+static int tw_exchange(struct tw_run *t, int lsd, uint16_t aport, bool connect_now, char *why, size_t whylen)
+{
+	struct sim *sim = &t->sim;
+	if (connect_now) {
+		t->ca = usn_socket(sim->a, USN_SOCK_STREAM);
+		struct usn_addr me = usn_addr_v4(0, aport), to = usn_addr_v4(SIM_ADDR_B, TW_PORT);
+		int rc = usn_bind(sim->a, t->ca, &me);
+		if (rc == 0)
+			rc = usn_connect(sim->a, t->ca, &to);
+		if (rc != -EINPROGRESS) {
+			snprintf(why, whylen, "bind or connect from port %u: %d", aport, rc);
+			return -1;
+		}
+	}
+	sim_run_for(sim, USN_NSEC_PER_SEC);
+	int cb = usn_accept(sim->b, lsd, NULL);
+	if (cb < 0) {
+		snprintf(why, whylen, "nothing to accept: %d", cb);
+		return -1;
+	}
+	if (usn_send(sim->b, cb, "z", 1, 0) != 1 || usn_close(sim->b, cb) != 0) {
+		snprintf(why, whylen, "server send or close failed");
+		return -1;
+	}
+	sim_run_for(sim, USN_NSEC_PER_SEC);
+	char c[8];
+	ssize_t n1 = usn_recv(sim->a, t->ca, c, sizeof(c), 0), n2 = usn_recv(sim->a, t->ca, c, sizeof(c), 0);
+	if (n1 != 1 || c[0] != 'z' || n2 != 0) {
+		snprintf(why, whylen, "client read %zd then %zd, not 1 byte then end of stream", n1, n2);
+		return -1;
+	}
+	usn_close(sim->a, t->ca);
+	t->ca = -1;
+	sim_run_for(sim, USN_NSEC_PER_SEC);
+	return 0;
+}
+
+static int run_timewait(uint64_t seed, bool verbose, char *why, size_t whylen)
+{
+	static struct tw_run run;
+	struct tw_run *t = &run;
+	struct sim *sim = &t->sim;
+	struct usn_rand rnd;
+	usn_rand_seed(&rnd, seed ^ 0x7f4a7c159e3779b9ULL);
+	struct usn_memlink_dir_cfg d = {0};
+	d.delay_ns = (1 + usn_rand_below(&rnd, 50)) * USN_NSEC_PER_MSEC;
+	bool older = seed % 2 == 1;
+	uint16_t aport = (uint16_t)(20000 + usn_rand_below(&rnd, 20000));
+	char path[] = "/tmp/usnet-sim-tw-XXXXXX";
+	int pfd = -1;
+	int ret = -1;
+	uint32_t tw_rcv = 0, iss = 0;
+	if (sim_init(sim, seed, &d, &d) < 0) {
+		snprintf(why, whylen, "sim_init failed");
+		return -1;
+	}
+	t->ca = -1;
+	int lsd = usn_socket(sim->b, USN_SOCK_STREAM);
+	struct usn_addr any = usn_addr_v4(0, TW_PORT);
+	if (usn_bind(sim->b, lsd, &any) < 0 || usn_listen(sim->b, lsd, 16) < 0) {
+		snprintf(why, whylen, "listen failed");
+		goto out;
+	}
+	/* The first incarnation: B ends in TIME-WAIT. */
+	if (tw_exchange(t, lsd, aport, true, why, whylen) < 0)
+		goto out;
+	struct usn_tcp_conn *tw = usn_tcp_lookup(&sim->b->tcp, SIM_ADDR_B, TW_PORT, SIM_ADDR_A, aport);
+	if (sim->a->tcp.nconns != 0 || !tw || tw->state != USN_TCP_TIME_WAIT || !(tw->flags & USN_TCPF_TS)) {
+		snprintf(why, whylen, "after the first connection: A holds %u, B's is %s", sim->a->tcp.nconns,
+			 tw ? usn_tcp_state_name(tw->state) : "gone");
+		goto out;
+	}
+	tw_rcv = tw->rcv_nxt;
+	/* A's new secret: its first SYN's TSval older or newer than B's
+	 * TS.Recent by 2^20 to 2^30 ms, and an ISS that B's old ACK does not
+	 * happen to acknowledge. */
+	struct usn_tcp_4tuple tup = {.laddr = SIM_ADDR_A, .raddr = SIM_ADDR_B, .lport = aport, .rport = TW_PORT};
+	uint8_t key[USN_TCP_KEY_LEN];
+	bool found = false;
+	for (int i = 0; i < 100000 && !found; i++) {
+		usn_rand_bytes(&rnd, key, sizeof(key));
+		uint32_t tsval = (uint32_t)(sim->now / USN_NSEC_PER_MSEC) + usn_tcp_ts_offset(key, SIM_ADDR_A, SIM_ADDR_B);
+		int32_t dts = (int32_t)(tsval - tw->ts_recent);
+		iss = usn_tcp_isn(key, &tup, sim->now);
+		int32_t mag = older ? -dts : dts;
+		found = mag > (1 << 20) && mag < (1 << 30) && iss + 1 != tw_rcv;
+	}
+	if (!found) {
+		snprintf(why, whylen, "no secret found");
+		goto out;
+	}
+	memcpy(sim->a->tcp.key, key, sizeof(key));
+	/* A's frames from here on, into a capture. */
+	pfd = mkstemp(path);
+	char err[256];
+	struct usn_pcap_writer *w = NULL;
+	if (pfd < 0 || usn_pcap_open(path, 128, &w, err, sizeof(err)) < 0) {
+		snprintf(why, whylen, "capture: %s", pfd < 0 ? strerror(errno) : err);
+		goto out;
+	}
+	/* (USN_SIM_PCAP's capture of A ends here; B's has it all.) */
+	if (sim->a->pcap)
+		usn_pcap_close(sim->a->pcap);
+	sim->a->pcap = w;
+	sim->a->ip.pcap = w;
+	uint64_t a_retry = ctr(sim->a, "TCP_SYN_RETRY_AFTER_RST"), a_rto = ctr(sim->a, "TCP_RTO_EXPIRED");
+	uint64_t a_rst = ctr(sim->a, "TCP_OUT_RSTS"), b_reused = ctr(sim->b, "TCP_TIMEWAIT_REUSED");
+	uint64_t b_rst = ctr(sim->b, "TCP_IN_RSTS"), b_paws = ctr(sim->b, "TCP_DROP_PAWS");
+	/* The second incarnation. */
+	uint64_t t0 = sim->now;
+	t->ca = usn_socket(sim->a, USN_SOCK_STREAM);
+	struct usn_addr me = usn_addr_v4(0, aport), to = usn_addr_v4(SIM_ADDR_B, TW_PORT);
+	int rc = usn_bind(sim->a, t->ca, &me);
+	if (rc == 0)
+		rc = usn_connect(sim->a, t->ca, &to);
+	if (rc != -EINPROGRESS) {
+		snprintf(why, whylen, "second bind or connect from port %u: %d", aport, rc);
+		goto out;
+	}
+	if (sim_run_until(sim, t0 + 30 * USN_NSEC_PER_SEC, tw_established, t)) {
+		snprintf(why, whylen, "second connection not established in 30 s");
+		goto out;
+	}
+	uint64_t took = sim->now - t0;
+	uint64_t d_retry = ctr(sim->a, "TCP_SYN_RETRY_AFTER_RST") - a_retry, d_rto = ctr(sim->a, "TCP_RTO_EXPIRED") - a_rto;
+	uint64_t d_arst = ctr(sim->a, "TCP_OUT_RSTS") - a_rst, d_reused = ctr(sim->b, "TCP_TIMEWAIT_REUSED") - b_reused;
+	uint64_t d_brst = ctr(sim->b, "TCP_IN_RSTS") - b_rst, d_paws = ctr(sim->b, "TCP_DROP_PAWS") - b_paws;
+	if (d_rto != 0 || d_retry != (older ? 1 : 0) || d_arst != (older ? 1 : 0) || d_reused != (older ? 0 : 1) ||
+	    d_brst != (older ? 1 : 0) || d_paws != (older ? 1 : 0)) {
+		snprintf(why, whylen,
+			 "%s timestamp: counters A RTO %" PRIu64 " SYN_RETRY_AFTER_RST %" PRIu64 " OUT_RSTS %" PRIu64
+			 ", B TIMEWAIT_REUSED %" PRIu64 " IN_RSTS %" PRIu64 " DROP_PAWS %" PRIu64,
+			 older ? "older" : "newer", d_rto, d_retry, d_arst, d_reused, d_brst, d_paws);
+		goto out;
+	}
+	if (tw_exchange(t, lsd, aport, false, why, whylen) < 0)
+		goto out;
+	usn_close(sim->b, lsd);
+	lsd = -1;
+	sim_run_for(sim, 200 * USN_NSEC_PER_SEC);
+	if (sim->a->tcp.nconns != 0 || sim->b->tcp.nconns != 0 || usn_pool_in_use(&sim->a->pool) != sim->base_in_use_a ||
+	    usn_pool_in_use(&sim->b->pool) != sim->base_in_use_b) {
+		snprintf(why, whylen, "not clean at the end: connections A %u B %u", sim->a->tcp.nconns,
+			 sim->b->tcp.nconns);
+		goto out;
+	}
+	if (verbose)
+		printf("seed %" PRIu64 " timewait: %s timestamp, established after %.1f ms (one-way delay %.0f ms)\n",
+		       seed, older ? "older" : "newer", (double)took / 1e6, (double)d.delay_ns / 1e6);
+	ret = 0;
+out:
+	sim_fini(sim); /* closes the capture */
+	if (ret == 0) {
+		/* The handshake as A saw it. */
+		struct tw_seg sg[TW_MAX_SEGS];
+		int n = tw_read_capture(path, sg, TW_MAX_SEGS);
+		const struct tw_seg want_older[] = {
+			{true, USN_TCP_SYN, iss, 0},
+			{false, USN_TCP_ACK, 0, tw_rcv},
+			{true, USN_TCP_RST, tw_rcv, 0},
+			{true, USN_TCP_SYN, iss, 0},
+			{false, USN_TCP_SYN | USN_TCP_ACK, 0, iss + 1},
+			{true, USN_TCP_ACK, iss + 1, 0},
+		};
+		const struct tw_seg want_newer[] = {
+			{true, USN_TCP_SYN, iss, 0},
+			{false, USN_TCP_SYN | USN_TCP_ACK, 0, iss + 1},
+			{true, USN_TCP_ACK, iss + 1, 0},
+		};
+		const struct tw_seg *want = older ? want_older : want_newer;
+		int nwant = older ? (int)USN_ARRAY_SIZE(want_older) : (int)USN_ARRAY_SIZE(want_newer);
+		if (n < nwant) {
+			snprintf(why, whylen, "capture: %d segments", n);
+			ret = -1;
+		}
+		for (int i = 0; i < nwant && ret == 0; i++) {
+			const struct tw_seg *g = &sg[i], *x = &want[i];
+			uint8_t fl = g->flags & (USN_TCP_SYN | USN_TCP_ACK | USN_TCP_RST | USN_TCP_FIN);
+			/* seq is checked for A's segments, ack for B's */
+			if (g->from_a != x->from_a || fl != x->flags || (x->from_a && g->seq != x->seq) ||
+			    (!x->from_a && g->ack != x->ack)) {
+				snprintf(why, whylen,
+					 "%s timestamp: segment %d is %s flags %#x seq %u ack %u, not %s flags %#x "
+					 "seq %u ack %u",
+					 older ? "older" : "newer", i, g->from_a ? "A->B" : "B->A", fl, g->seq, g->ack,
+					 x->from_a ? "A->B" : "B->A", x->flags, x->seq, x->ack);
+				ret = -1;
+			}
+		}
+	}
+	if (pfd >= 0) {
+		close(pfd);
+		unlink(path);
+	}
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t first = 1, nseeds = 100;
@@ -678,6 +965,12 @@ int main(int argc, char **argv)
 		if (run_seed(seed, &run) != 0) {
 			failed++;
 			printf("FAIL seed %" PRIu64 ": %s\n  replay: %s --seed %" PRIu64 "\n", seed, run.why, argv[0], seed);
+			fflush(stdout);
+		}
+		if (run_timewait(seed, verbose, run.why, sizeof(run.why)) != 0) {
+			failed++;
+			printf("FAIL seed %" PRIu64 " (TIME-WAIT reconnect): %s\n  replay: %s --seed %" PRIu64 "\n", seed,
+			       run.why, argv[0], seed);
 			fflush(stdout);
 		}
 	}

@@ -527,7 +527,9 @@ static void test_synsent_connect(void **state)
 
 /* RFC 9293 §3.10.7.3 first: "If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send
  * a reset (unless the RST bit is set) <SEQ=SEG.ACK><CTL=RST> and discard
- * the segment." The connection stays in SYN-SENT. */
+ * the segment." The connection stays in SYN-SENT. After the first such
+ * reset the SYN goes out again at once (§3.5.1 Figure 9), and only after
+ * the first. */
 static void test_synsent_bad_ack(void **state)
 {
 	struct rig *r = *state;
@@ -545,9 +547,18 @@ static void test_synsent_bad_ack(void **state)
 	for (unsigned i = 0; i < 3; i++) {
 		rig_clear(r);
 		tr_seg(r, &p, USN_TCP_SYN | USN_TCP_ACK, p.iss, bad[i], NULL, 0);
-		s = tr_only(r);
+		int at = tr_next(r, 0, &s);
+		assert_true(at >= 0);
 		assert_int_equal(s.h.flags, USN_TCP_RST);
 		assert_int_equal(s.h.seq, bad[i]);
+		if (i == 0) {
+			assert_int_equal(tr_count(r), 2);
+			assert_true(tr_next(r, at + 1, &s) >= 0);
+			assert_int_equal(s.h.flags, USN_TCP_SYN);
+			assert_int_equal(s.h.seq, iss);
+		} else {
+			assert_int_equal(tr_count(r), 1);
+		}
 		assert_int_equal(tr_state(r, sd), USN_TCP_SYN_SENT);
 		tr_check(r, sd);
 	}
@@ -557,6 +568,166 @@ static void test_synsent_bad_ack(void **state)
 	assert_int_equal(tr_count(r), 0);
 	assert_int_equal(tr_state(r, sd), USN_TCP_SYN_SENT);
 	assert_int_equal(usn_sock_error(r->s, sd), 0);
+	assert_int_equal(usn_close(r->s, sd), 0);
+	tr_done(r);
+}
+
+/* The peer holds this 4-tuple in TIME-WAIT from an earlier incarnation
+ * and refuses our SYN (its ISN and timestamp are not newer, RFC 6191):
+ * it answers with an ACK of the old connection. RFC 9293 §3.10.7.3: the
+ * ACK is unacceptable, so <SEQ=SEG.ACK><CTL=RST>, which ends the peer's
+ * TIME-WAIT; then, as in §3.5.1 Figure 9, the opening goes on as a plain
+ * three-way handshake. The SYN is sent again at once, right after
+ * the reset, the same as the first (ISS and options), without a timeout,
+ * a backoff or a retry counted; a second old ACK gets the reset only
+ * (once per connection). The SYN-ACK then completes the connection one
+ * round trip later, with no RTT sample from the handshake (RFC 6298 §3,
+ * Karn: it may answer either SYN). */
+static void test_synsent_old_ack_retry(void **state)
+{
+	struct rig *r = *state;
+	struct tr_peer p;
+	tr_peer_init(&p, 86, 0, TR_ALL);
+	int sd = usn_socket(r->s, USN_SOCK_STREAM);
+	struct usn_addr a = usn_addr_v4(RIG_PEER, p.pport);
+	rig_clear(r);
+	uint64_t retry = tr_ctr(r, "TCP_SYN_RETRY_AFTER_RST");
+	uint64_t rtos = tr_ctr(r, "TCP_RTO_EXPIRED");
+	uint64_t rsts = tr_ctr(r, "TCP_OUT_RSTS");
+	assert_int_equal(usn_connect(r->s, sd, &a), -EINPROGRESS);
+	rig_run(r);
+	struct tr_seg syn = tr_only(r);
+	assert_int_equal(syn.h.flags, USN_TCP_SYN);
+	p.uport = syn.h.src_port;
+	uint32_t iss = syn.h.seq;
+	struct usn_tcp_conn *c = tr_conn(r, sd);
+	uint64_t rto_at = c->rtx_timer.expires;
+	assert_int_equal(c->rtx_kind, USN_TCP_TK_RTO);
+	/* the old connection's ACK, with the old connection's numbers */
+	tr_advance(r, 10 * MSEC);
+	rig_clear(r);
+	uint32_t old_rcv = iss + 0x40000000u, old_snd = p.iss - 5000;
+	struct usn_tcp_repr h = tr_repr(&p, USN_TCP_ACK, old_snd, old_rcv);
+	h.opts.has_ts = true;
+	h.opts.ts_val = p.tsval;
+	h.opts.ts_ecr = syn.h.opts.ts_val + 100000; /* newer than our SYN's */
+	tr_emit(r, &h, NULL, 0);
+	rig_run(r);
+	assert_int_equal(tr_count(r), 2);
+	struct tr_seg s;
+	int at = tr_next(r, 0, &s);
+	assert_int_equal(s.h.flags, USN_TCP_RST);
+	assert_int_equal(s.h.seq, old_rcv);
+	at = tr_next(r, at + 1, &s);
+	assert_true(at >= 0);
+	assert_int_equal(s.h.flags, USN_TCP_SYN);
+	assert_int_equal(s.h.seq, iss);
+	assert_int_equal(s.h.window, syn.h.window);
+	assert_true(s.h.opts.has_mss && s.h.opts.has_wscale && s.h.opts.sack_perm && s.h.opts.has_ts);
+	assert_int_equal(s.h.opts.mss, syn.h.opts.mss);
+	assert_int_equal(s.h.opts.wscale, syn.h.opts.wscale);
+	assert_int_equal(s.h.opts.ts_ecr, 0);
+	assert_int_equal(s.t, syn.t + 10 * MSEC); /* with the reset, not at the RTO */
+	assert_int_equal(tr_ctr(r, "TCP_SYN_RETRY_AFTER_RST"), retry + 1);
+	assert_int_equal(tr_ctr(r, "TCP_OUT_RSTS"), rsts + 1);
+	assert_int_equal(tr_ctr(r, "TCP_RTO_EXPIRED"), rtos);
+	assert_int_equal(tr_state(r, sd), USN_TCP_SYN_SENT);
+	/* the timer runs on as it was: no backoff, no retry counted */
+	assert_int_equal(c->rtx_kind, USN_TCP_TK_RTO);
+	assert_int_equal(c->rtx_timer.expires, rto_at);
+	assert_int_equal(c->backoff, 0);
+	assert_int_equal(c->retries, 0);
+	tr_check(r, sd);
+	/* a second old ACK: the reset, no SYN */
+	rig_clear(r);
+	h.ack = old_rcv + 1;
+	tr_emit(r, &h, NULL, 0);
+	rig_run(r);
+	s = tr_only(r);
+	assert_int_equal(s.h.flags, USN_TCP_RST);
+	assert_int_equal(s.h.seq, old_rcv + 1);
+	assert_int_equal(tr_ctr(r, "TCP_SYN_RETRY_AFTER_RST"), retry + 1);
+	/* the peer's TIME-WAIT is gone: its SYN-ACK to the new SYN, one
+	 * round trip after it */
+	tr_advance(r, 10 * MSEC);
+	rig_clear(r);
+	p.uiss = iss;
+	p.rcv = iss + 1;
+	p.ts = p.sack = true;
+	p.uws = syn.h.opts.wscale;
+	p.ts_recent = syn.h.opts.ts_val;
+	h = tr_repr(&p, USN_TCP_SYN | USN_TCP_ACK, p.iss, iss + 1);
+	h.window = 65535;
+	memset(&h.opts, 0, sizeof(h.opts));
+	tr_syn_opts(&p, &h, p.ts_recent);
+	tr_emit(r, &h, NULL, 0);
+	rig_run(r);
+	p.nxt = p.iss + 1;
+	s = tr_only(r);
+	assert_int_equal(s.h.flags, USN_TCP_ACK);
+	assert_int_equal(s.h.seq, iss + 1);
+	assert_int_equal(s.h.ack, p.iss + 1);
+	tr_note(&p, &s);
+	assert_int_equal(tr_state(r, sd), USN_TCP_ESTABLISHED);
+	assert_int_equal(tr_ctr(r, "TCP_RTO_EXPIRED"), rtos);
+	tr_check(r, sd);
+	struct usn_tcp_info ti;
+	assert_int_equal(usn_tcp_info(r->s, sd, &ti), 0);
+	assert_int_equal(ti.srtt_us, 0); /* Karn: no sample from the handshake */
+	assert_int_equal(ti.total_retrans, 1);
+	/* data flows */
+	rig_clear(r);
+	assert_int_equal(usn_send(r->s, sd, "x", 1, 0), 1);
+	rig_run(r);
+	s = tr_only(r);
+	assert_int_equal(s.h.seq, iss + 1);
+	assert_int_equal(s.len, 1);
+	note_all(&p, r);
+	tr_ack(r, &p);
+	close_both(r, &p, sd);
+	tr_done(r);
+}
+
+/* After the SYN sent again at once, a lost SYN is still retransmitted on
+ * the RTO as if nothing had happened (RFC 6298 §5.5, test_synsent_timeout):
+ * 1, 2, 4, ... s from the first SYN, the same 6 retries, then ETIMEDOUT. */
+static void test_synsent_old_ack_then_timeout(void **state)
+{
+	struct rig *r = *state;
+	struct tr_peer p;
+	tr_peer_init(&p, 87, 0, TR_ALL);
+	int sd = usn_socket(r->s, USN_SOCK_STREAM);
+	struct usn_addr a = usn_addr_v4(RIG_PEER, p.pport);
+	rig_clear(r);
+	uint64_t t0 = r->now;
+	assert_int_equal(usn_connect(r->s, sd, &a), -EINPROGRESS);
+	rig_run(r);
+	struct tr_seg s = tr_only(r);
+	p.uport = s.h.src_port;
+	uint32_t iss = s.h.seq;
+	tr_advance(r, 10 * MSEC);
+	tr_seg(r, &p, USN_TCP_ACK, p.iss, iss + 0x40000000u, NULL, 0);
+	tr_advance(r, 200 * SEC);
+	int at = tr_next(r, 0, &s);
+	assert_int_equal(s.h.flags, USN_TCP_SYN);
+	assert_int_equal(s.t, t0);
+	at = tr_next(r, at + 1, &s);
+	assert_int_equal(s.h.flags, USN_TCP_RST);
+	at = tr_next(r, at + 1, &s);
+	assert_int_equal(s.h.flags, USN_TCP_SYN);
+	assert_int_equal(s.t, t0 + 10 * MSEC);
+	uint64_t expect = t0 + SEC;
+	uint32_t n = 0;
+	for (at = tr_next(r, at + 1, &s); at >= 0; at = tr_next(r, at + 1, &s)) {
+		assert_int_equal(s.h.flags, USN_TCP_SYN);
+		assert_int_equal(s.h.seq, iss);
+		assert_int_equal(s.t, expect);
+		n++;
+		expect += (1ull << n) * SEC;
+	}
+	assert_int_equal(n, 6);
+	assert_int_equal(tr_state(r, sd), USN_TCP_CLOSED);
+	assert_int_equal(usn_sock_error(r->s, sd), -ETIMEDOUT);
 	assert_int_equal(usn_close(r->s, sd), 0);
 	tr_done(r);
 }
@@ -1866,6 +2037,163 @@ static void test_timewait_syn_reuse(void **state)
 	tr_done(r);
 }
 
+/* RFC 6191 §2: with timestamps on both incarnations, a SYN whose TSval
+ * equals the last one seen opens a new incarnation only when its sequence
+ * number is beyond the old RCV.NXT; otherwise the TIME-WAIT connection
+ * stays and answers with an ACK (RFC 9293 §3.10.7.4). */
+static void test_timewait_syn_same_ts(void **state)
+{
+	struct rig *r = *state;
+	struct tr_peer p;
+	int l;
+	int sd = estab(r, &p, 40126, TR_ALL, &l);
+	close_both(r, &p, sd);
+	tr_advance(r, 1 * SEC);
+	uint64_t reused = tr_ctr(r, "TCP_TIMEWAIT_REUSED");
+	struct usn_tcp_conn *tw = lookup(r, &p);
+	assert_non_null(tw);
+	uint32_t tw_rcv = tw->rcv_nxt;
+	/* equal TSval, sequence number before the old RCV.NXT: not newer */
+	p.tsval = tw->ts_recent;
+	p.iss = tw_rcv - 100000;
+	rig_clear(r);
+	peer_syn(r, &p, NULL, 0);
+	struct tr_seg s = tr_only(r);
+	assert_int_equal(s.h.flags, USN_TCP_ACK);
+	assert_int_equal(s.h.ack, tw_rcv);
+	assert_int_equal(tr_ctr(r, "TCP_TIMEWAIT_REUSED"), reused);
+	assert_non_null(lookup(r, &p));
+	assert_int_equal(lookup(r, &p)->state, USN_TCP_TIME_WAIT);
+	/* equal TSval, sequence number beyond it: a new incarnation */
+	p.tsval = lookup(r, &p)->ts_recent;
+	p.iss = tw_rcv + 100000;
+	rig_clear(r);
+	peer_syn(r, &p, NULL, 0);
+	s = tr_only(r);
+	assert_int_equal(s.h.flags, USN_TCP_SYN | USN_TCP_ACK);
+	assert_int_equal(s.h.ack, p.iss + 1);
+	assert_int_equal(tr_ctr(r, "TCP_TIMEWAIT_REUSED"), reused + 1);
+	assert_int_equal(lookup(r, &p)->state, USN_TCP_SYN_RECEIVED);
+	p.uiss = s.h.seq;
+	p.rcv = s.h.seq + 1;
+	p.nxt = p.iss + 1;
+	p.ts_recent = s.h.opts.ts_val;
+	tr_ack(r, &p);
+	sd = usn_accept(r->s, l, NULL);
+	assert_true(sd >= 0);
+	assert_int_equal(tr_state(r, sd), USN_TCP_ESTABLISHED);
+	assert_int_equal(usn_close(r->s, l), 0);
+	close_both(r, &p, sd);
+	tr_done(r);
+}
+
+/* The server side of a client that reopens a 4-tuple with an older
+ * timestamp (a new process with another clock offset): RFC 6191 §2 does
+ * not let the SYN in; PAWS (RFC 7323 §5.3) drops it with an ACK of the old
+ * connection; the client's <SEQ=SEG.ACK><CTL=RST> (RFC 9293 §3.10.7.3)
+ * is in window and ends TIME-WAIT; its next SYN reaches the listener. */
+static void test_timewait_syn_old_then_rst(void **state)
+{
+	struct rig *r = *state;
+	struct tr_peer p;
+	int l;
+	int sd = estab(r, &p, 40127, TR_ALL, &l);
+	close_both(r, &p, sd);
+	tr_advance(r, 1 * SEC);
+	uint64_t reused = tr_ctr(r, "TCP_TIMEWAIT_REUSED");
+	uint64_t paws = tr_ctr(r, "TCP_DROP_PAWS");
+	struct usn_tcp_conn *tw = lookup(r, &p);
+	uint32_t tw_rcv = tw->rcv_nxt, tw_snd = tw->snd_nxt;
+	p.tsval = tw->ts_recent - 1000000;
+	p.iss = tw_rcv - 100000;
+	rig_clear(r);
+	peer_syn(r, &p, NULL, 0);
+	struct tr_seg s = tr_only(r);
+	assert_int_equal(s.h.flags, USN_TCP_ACK);
+	assert_int_equal(s.h.seq, tw_snd);
+	assert_int_equal(s.h.ack, tw_rcv);
+	assert_int_equal(tr_ctr(r, "TCP_DROP_PAWS"), paws + 1);
+	assert_int_equal(tr_ctr(r, "TCP_TIMEWAIT_REUSED"), reused);
+	assert_int_equal(lookup(r, &p)->state, USN_TCP_TIME_WAIT);
+	/* the client's reset: no answer, TIME-WAIT ends */
+	rig_clear(r);
+	struct usn_tcp_repr h;
+	memset(&h, 0, sizeof(h));
+	h.src_port = p.pport;
+	h.dst_port = p.uport;
+	h.seq = s.h.ack;
+	h.flags = USN_TCP_RST;
+	tr_emit(r, &h, NULL, 0);
+	rig_run(r);
+	assert_int_equal(tr_count(r), 0);
+	assert_null(lookup(r, &p));
+	/* the same SYN again: a new connection from the listener */
+	p.tsval -= 1;
+	rig_clear(r);
+	peer_syn(r, &p, NULL, 0);
+	s = tr_only(r);
+	assert_int_equal(s.h.flags, USN_TCP_SYN | USN_TCP_ACK);
+	assert_int_equal(s.h.ack, p.iss + 1);
+	assert_int_equal(tr_ctr(r, "TCP_TIMEWAIT_REUSED"), reused);
+	p.uiss = s.h.seq;
+	p.rcv = s.h.seq + 1;
+	p.nxt = p.iss + 1;
+	p.ts_recent = s.h.opts.ts_val;
+	tr_ack(r, &p);
+	sd = usn_accept(r->s, l, NULL);
+	assert_true(sd >= 0);
+	assert_int_equal(tr_state(r, sd), USN_TCP_ESTABLISHED);
+	assert_int_equal(usn_close(r->s, l), 0);
+	close_both(r, &p, sd);
+	tr_done(r);
+}
+
+/* RFC 9293 §3.6.1 (MAY-2): a connection reopened from TIME-WAIT "assigns
+ * its initial sequence number for the new connection to be larger than the
+ * largest sequence number it used on the previous connection incarnation",
+ * even when the old one sent more than the RFC 6528 clock (4 µs) moved. */
+static void test_timewait_syn_reuse_iss(void **state)
+{
+	struct rig *r = *state;
+	struct tr_peer p;
+	int l;
+	int sd = estab(r, &p, 40128, TR_ALL, &l);
+	static uint8_t d[60000];
+	fill(d, sizeof(d), 0);
+	assert_int_equal(usn_send(r->s, sd, d, sizeof(d), 0), (int)sizeof(d));
+	rig_run(r);
+	uint32_t end = p.uiss + 1 + sizeof(d);
+	for (int i = 0; i < 50 && p.rcv != end; i++) {
+		note_all(&p, r);
+		rig_clear(r);
+		tr_ack(r, &p);
+	}
+	assert_int_equal(p.rcv, end);
+	close_both(r, &p, sd);
+	uint32_t old_nxt = lookup(r, &p)->snd_nxt;
+	assert_int_equal(old_nxt, end + 1); /* and the FIN */
+	tr_advance(r, 1 * MSEC);
+	p.iss += 100000;
+	p.tsval += 1000;
+	rig_clear(r);
+	peer_syn(r, &p, NULL, 0);
+	struct tr_seg s = tr_only(r);
+	assert_int_equal(s.h.flags, USN_TCP_SYN | USN_TCP_ACK);
+	assert_true(usn_seq_geq(s.h.seq, old_nxt));
+	p.uiss = s.h.seq;
+	p.rcv = s.h.seq + 1;
+	p.nxt = p.iss + 1;
+	p.ts_recent = s.h.opts.ts_val;
+	tr_ack(r, &p);
+	sd = usn_accept(r->s, l, NULL);
+	assert_true(sd >= 0);
+	assert_int_equal(tr_state(r, sd), USN_TCP_ESTABLISHED);
+	tr_check(r, sd);
+	assert_int_equal(usn_close(r->s, l), 0);
+	close_both(r, &p, sd);
+	tr_done(r);
+}
+
 /* RFC 9293 §3.10.4 and RFC 2525 §2.17: closing with unread data sends a
  * RST (<SEQ=SND.NXT>) instead of a FIN, and the connection is gone. */
 static void test_established_close_unread(void **state)
@@ -1991,6 +2319,8 @@ int main(void)
 		T(test_closed_rst),
 		T(test_synsent_connect),
 		T(test_synsent_bad_ack),
+		T(test_synsent_old_ack_retry),
+		T(test_synsent_old_ack_then_timeout),
 		T(test_synsent_rst),
 		T(test_synsent_synack),
 		T(test_synsent_simultaneous_open),
@@ -2023,6 +2353,9 @@ int main(void)
 		T(test_finwait1_simultaneous_close),
 		T(test_timewait_fin_retransmit),
 		T(test_timewait_syn_reuse),
+		T(test_timewait_syn_same_ts),
+		T(test_timewait_syn_old_then_rst),
+		T(test_timewait_syn_reuse_iss),
 		T(test_established_close_unread),
 		T(test_finwait2_half_close),
 		T(test_api_connect_twice),
