@@ -326,9 +326,10 @@ static int check_dev(const char *dev, const char *addr)
 	struct usn_config cfg;
 	usn_config_init(&cfg);
 	char err[512];
+	/* The programs' own pool size (not a smaller one): a backend may
+	 * need a share of it (dpdk's rx=pool lends slots to its mempool). */
 	if (usn_config_set(&cfg, "dev", dev, err, sizeof(err)) < 0 ||
-	    usn_config_set(&cfg, "addr", addr, err, sizeof(err)) < 0 ||
-	    usn_config_set(&cfg, "nbufs", "1024", err, sizeof(err)) < 0) {
+	    usn_config_set(&cfg, "addr", addr, err, sizeof(err)) < 0) {
 		line("no", "open the device", "%s", err);
 		return 1;
 	}
