@@ -2,7 +2,8 @@
 /*
  * fuzz-csum.c - libFuzzer target for the Internet checksum helpers
  * (src/wire/csum.c, RFC 1071, RFC 1624). Each input is an arbitrary byte
- * string. Its sum is compared with a byte-at-a-time reference, with the sum
+ * string. Its sum (usn_csum_partial and usn_csum_partial64, from several
+ * starts) is compared with a byte-at-a-time reference, with the sum
  * of two and three blocks split at points the input chooses and combined
  * at their offsets (RFC 1071 §2(B)), with the sum chained through the
  * running-sum argument, and a 16- or 32-bit word changed at an
@@ -55,6 +56,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint16_t whole = usn_csum_fold(usn_csum_partial(data, size, 0));
 
 	CHECK(whole == ref_sum(data, size));
+	/* the 64-bit-word sum is the same, from any start and running sum */
+	CHECK(usn_csum_fold(usn_csum_partial64(data, size, 0)) == whole);
+	for (size_t o = 1; o < 8 && o < size; o++)
+		CHECK(usn_csum_fold(usn_csum_partial64(data + o, size - o, 0x12345)) ==
+		      usn_csum_fold(usn_csum_partial(data + o, size - o, 0x12345)));
 	uint16_t fin = usn_csum_finish(usn_csum_partial(data, size, 0));
 	CHECK((uint16_t)(fin + whole) == 0xffff);
 

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * answer.c - answering one query from the compiled database (db.h), with no
- * allocation: parse (dns_parse.c), find the zone and the name, copy the
- * canned response with the client's question in it, move the compression
- * pointers behind the question when the client's name is longer than the
- * compiled one, patch ID and flags, cut to the size the transport allows
- * and add the OPT record.
+ * allocation: parse (dns_parse.c), find the zone and the name (a name that
+ * exists takes one lookup: where its walk ends was decided when the
+ * database was compiled), copy the canned response with the client's
+ * question in it, move the compression pointers behind the question when
+ * the client's name is longer than the compiled one, patch ID and flags,
+ * cut to the size the transport allows and add the OPT record.
  *
  * RFC 1034 §4.3.2 (the lookup), RFC 1035 §4.1.1 (header: ID copied, RD
  * copied, AA for authoritative data), RFC 4035 §3.1.4.1 (DS answered by the
@@ -212,6 +213,58 @@ static size_t not_query(const struct dns_db *db, const struct dns_query *q, cons
 	return n;
 }
 
+bool dns_resolve(const struct dns_db *db, const uint8_t *name, size_t len, const uint8_t *label_off, int nlabels,
+		 bool ds, const struct dns_node **ret_node, const struct dns_canned **ret_canned)
+{
+	*ret_node = NULL;
+	*ret_canned = NULL;
+	/* The zone: the deepest apex among the name's suffixes; for DS at an
+	 * apex, the parent's (RFC 4035 §3.1.4.1) when it is loaded. */
+	const struct dns_node *apex = NULL;
+	for (int k = 0; k <= nlabels && !apex; k++) {
+		const struct dns_node *n = dns_db_find(db, NULL, name + label_off[k], len - label_off[k]);
+		if (n && !(k == 0 && ds && nlabels > 0))
+			apex = n;
+	}
+	if (!apex && ds)
+		apex = dns_db_find(db, NULL, name, len); /* no parent here */
+	if (!apex)
+		return false;
+	const struct dns_zone *z = apex->zone;
+
+	/* Down from the apex, label by label (RFC 1034 §4.3.2 step 3). */
+	int below = nlabels - apex->nlabels;
+	const struct dns_node *ce = apex, *node = below == 0 ? apex : NULL;
+	for (int d = below - 1; d >= 0; d--) {
+		const struct dns_node *n = dns_db_find(db, z, name + label_off[d], len - label_off[d]);
+		if (!n)
+			break;
+		if ((n->flags & NODE_CUT) && !(d == 0 && ds)) {
+			*ret_canned = n->referral;
+			return true;
+		}
+		ce = n;
+		if (d == 0)
+			node = n;
+	}
+	if (!node) {
+		/* RFC 4592 §3.3.1: the wildcard at the closest encloser */
+		uint8_t w[DNS_MAX_NAME + 2];
+		if (ce->name_len + 2 <= DNS_MAX_NAME) {
+			w[0] = 1;
+			w[1] = '*';
+			memcpy(w + 2, ce->name, ce->name_len);
+			node = dns_db_find(db, z, w, (size_t)ce->name_len + 2);
+		}
+		if (!node) {
+			*ret_canned = z->nxdomain;
+			return true;
+		}
+	}
+	*ret_node = node;
+	return true;
+}
+
 size_t dns_answer(const struct dns_db *db, const uint8_t *pkt, size_t len, size_t udp_limit, uint8_t *out,
 		  size_t cap, struct dns_result *res)
 {
@@ -249,50 +302,21 @@ size_t dns_answer(const struct dns_db *db, const uint8_t *pkt, size_t len, size_
 	if (q.qtype == DNS_T_AXFR || q.qtype == DNS_T_IXFR)
 		return bare(&q, true, DNS_R_REFUSED, 0, -1, out, cap, res);
 
-	/* The zone: the deepest apex among the name's suffixes; for DS at an
-	 * apex, the parent's (RFC 4035 §3.1.4.1) when it is loaded. */
-	const struct dns_node *apex = NULL;
-	for (int k = 0; k <= q.nlabels && !apex; k++) {
-		const uint8_t *p = q.qname_lc + q.label_off[k];
-		size_t l = q.qname_len - q.label_off[k];
-		const struct dns_node *n = dns_db_find(db, NULL, p, l);
-		if (n && !(k == 0 && q.qtype == DNS_T_DS && q.nlabels > 0))
-			apex = n;
+	/* A name that exists was walked when the database was compiled
+	 * (db.h); DS and the rest walk now. */
+	const struct dns_node *node = NULL, *n;
+	const struct dns_canned *c = NULL;
+	if (q.qtype != DNS_T_DS && !db->no_exact && (n = dns_db_find_name(db, q.qname_lc, q.qname_len))) {
+		node = n->exact_node;
+		c = n->exact_canned;
+	} else {
+		dns_resolve(db, q.qname_lc, q.qname_len, q.label_off, q.nlabels, q.qtype == DNS_T_DS, &node, &c);
 	}
-	if (!apex && q.qtype == DNS_T_DS) {
-		apex = dns_db_find(db, NULL, q.qname_lc, q.qname_len); /* no parent here */
-	}
-	if (!apex)
+	if (c)
+		return emit(&q, c, limit, out, cap, res);
+	if (!node)
 		return bare(&q, true, DNS_R_REFUSED, 0, q.edns ? EDE_NOT_AUTHORITATIVE : -1, out, cap, res);
-	const struct dns_zone *z = apex->zone;
-
-	/* Down from the apex, label by label (RFC 1034 §4.3.2 step 3). */
-	int below = q.nlabels - apex->nlabels;
-	const struct dns_node *ce = apex, *node = below == 0 ? apex : NULL;
-	for (int d = below - 1; d >= 0; d--) {
-		const uint8_t *p = q.qname_lc + q.label_off[d];
-		const struct dns_node *n = dns_db_find(db, z, p, q.qname_len - q.label_off[d]);
-		if (!n)
-			break;
-		if ((n->flags & NODE_CUT) && !(d == 0 && q.qtype == DNS_T_DS))
-			return emit(&q, n->referral, limit, out, cap, res);
-		ce = n;
-		if (d == 0)
-			node = n;
-	}
-	if (!node) {
-		/* RFC 4592 §3.3.1: the wildcard at the closest encloser */
-		uint8_t w[DNS_MAX_NAME + 2];
-		if (ce->name_len + 2 <= DNS_MAX_NAME) {
-			w[0] = 1;
-			w[1] = '*';
-			memcpy(w + 2, ce->name, ce->name_len);
-			node = dns_db_find(db, z, w, (size_t)ce->name_len + 2);
-		}
-		if (!node)
-			return emit(&q, z->nxdomain, limit, out, cap, res);
-	}
-	const struct dns_canned *c = node->dflt;
+	c = node->dflt;
 	if (q.qtype == DNS_T_ANY)
 		c = node->any;
 	else

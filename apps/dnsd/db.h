@@ -81,6 +81,7 @@ struct dns_zone;
 
 struct dns_node {
 	struct dns_node *hnext;
+	uint32_t hash;              /* dns_name_hash(name) */
 	uint8_t name[DNS_MAX_NAME]; /* lower case, uncompressed wire form */
 	uint8_t name_len;
 	uint8_t nlabels;
@@ -94,6 +95,15 @@ struct dns_node {
 	struct dns_canned *dflt;     /* any type without an entry */
 	struct dns_canned *any;      /* QTYPE ANY (RFC 8482: one RRset) */
 	struct dns_canned *referral; /* a delegation: every type but DS */
+	/* What answers a query for exactly this name with any QTYPE but DS,
+	 * decided once the database is compiled by the same walk a query
+	 * makes (dns_resolve): the node whose types answer (this one, or
+	 * another zone's node of the name, or a wildcard's), or a response
+	 * for every type (a referral from a delegation at or above the name,
+	 * or NXDOMAIN from a zone loaded below it). The same on every node of
+	 * the name, so a query for a name that exists costs one lookup. */
+	const struct dns_node *exact_node;
+	const struct dns_canned *exact_canned;
 };
 
 struct dns_zone {
@@ -113,6 +123,7 @@ struct dns_db {
 	uint64_t canned_bytes;
 	char version[64];  /* the TXT answer to CH version.bind / version.server */
 	char identity[64]; /* ... and to CH id.server / hostname.bind */
+	bool no_exact;     /* tests: every query walks (exact_node unused) */
 };
 
 struct dns_db *dns_db_new(void);
@@ -128,6 +139,20 @@ int dns_db_compile(struct dns_db *db, char *err, size_t errlen);
  * apex of a zone of that name; NULL if none. A name can be in two zones: a
  * delegation in a parent and the apex of the child, both loaded. */
 struct dns_node *dns_db_find(const struct dns_db *db, const struct dns_zone *z, const uint8_t *name, size_t len);
+/* A node of that name in any zone, or NULL. */
+const struct dns_node *dns_db_find_name(const struct dns_db *db, const uint8_t *name, size_t len);
+/* The hash of the table (of a lower-case uncompressed name). */
+uint32_t dns_name_hash(const uint8_t *name, size_t len);
+/* answer.c: RFC 1034 §4.3.2 steps 2 and 3 for a lower-case name whose
+ * labels start at label_off[0..nlabels] (the last: the root label), for
+ * QTYPE DS (ds) or any other: the zone (the deepest apex among the name's
+ * suffixes; the parent's for DS at an apex, RFC 4035 §3.1.4.1), then down
+ * from its apex. Sets *ret_canned to a response for every type (a
+ * referral, NXDOMAIN) or *ret_node to the node whose types answer (the
+ * name's, or the wildcard's that covers it); false (both NULL) when no zone
+ * here holds the name. */
+bool dns_resolve(const struct dns_db *db, const uint8_t *name, size_t len, const uint8_t *label_off, int nlabels,
+		 bool ds, const struct dns_node **ret_node, const struct dns_canned **ret_canned);
 
 /* answer.c: what dns_answer() did, for the counters. */
 struct dns_result {

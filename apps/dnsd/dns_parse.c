@@ -99,6 +99,39 @@ static bool read_rr(const uint8_t *pkt, size_t len, size_t *pos, uint8_t *owner,
 	return true;
 }
 
+/* Eight bytes lowered at once: a byte gets 0x20 where it is 'A'..'Z'
+ * (bit 7 of each lane says, with no carry between lanes: a lane's low seven
+ * bits plus at most 0x3f stay below 0x100). */
+static inline uint64_t lower8(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101u, high = ones * 0x80;
+	uint64_t low = w & ~high;
+	uint64_t ge_a = low + ones * (0x80 - 'A');
+	uint64_t gt_z = low + ones * (0x80 - 'Z' - 1);
+	return w | ((ge_a & ~gt_z & ~w & high) >> 2);
+}
+
+/* dst = src lowered (dns_lower on each byte), n bytes. Length bytes (at
+ * most 63) are not letters, so a whole wire name can go through. */
+static void lower_copy(uint8_t *dst, const uint8_t *src, size_t n)
+{
+	uint64_t w;
+	if (n < 8) {
+		for (size_t i = 0; i < n; i++)
+			dst[i] = dns_lower(src[i]);
+		return;
+	}
+	for (size_t i = 0; i + 8 <= n; i += 8) {
+		memcpy(&w, src + i, 8);
+		w = lower8(w);
+		memcpy(dst + i, &w, 8);
+	}
+	/* the last eight again, overlapping: lowering twice changes nothing */
+	memcpy(&w, src + n - 8, 8);
+	w = lower8(w);
+	memcpy(dst + n - 8, &w, 8);
+}
+
 enum dns_parse_rc dns_parse_query(const uint8_t *pkt, size_t len, struct dns_query *q)
 {
 	memset(q, 0, offsetof(struct dns_query, qname_lc));
@@ -124,7 +157,8 @@ enum dns_parse_rc dns_parse_query(const uint8_t *pkt, size_t len, struct dns_que
 		return DNS_PARSE_FORMERR;
 
 	/* The question: an uncompressed name (a pointer here could only
-	 * point into the header). */
+	 * point into the header). Its labels first, then the whole name
+	 * lowered in one pass. */
 	size_t pos = DNS_HDR_LEN;
 	size_t olen = 0;
 	uint8_t nl = 0;
@@ -137,9 +171,6 @@ enum dns_parse_rc dns_parse_query(const uint8_t *pkt, size_t len, struct dns_que
 		if (olen + 1 + l > DNS_MAX_NAME || pos + 1 + l > len)
 			return DNS_PARSE_FORMERR;
 		q->label_off[nl] = (uint8_t)olen;
-		q->qname_lc[olen] = l;
-		for (uint8_t i = 1; i <= l; i++)
-			q->qname_lc[olen + i] = dns_lower(pkt[pos + i]);
 		olen += 1 + (size_t)l;
 		pos += 1 + (size_t)l;
 		if (l == 0)
@@ -148,6 +179,7 @@ enum dns_parse_rc dns_parse_query(const uint8_t *pkt, size_t len, struct dns_que
 			return DNS_PARSE_FORMERR;
 	}
 	q->nlabels = nl;
+	lower_copy(q->qname_lc, pkt + DNS_HDR_LEN, olen);
 	if (pos + 4 > len)
 		return DNS_PARSE_FORMERR;
 	q->question = pkt + DNS_HDR_LEN;

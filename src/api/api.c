@@ -316,8 +316,16 @@ USNET_API ssize_t usn_recvfrom(struct usn_stack *s, int sd, void *buf, size_t le
 	int n = usn_udp_recvfrom(&s->ip, so->pcb, buf, len, (flags & USN_MSG_PEEK) != 0, &src, &sport);
 	if (n < 0)
 		return n;
-	if (ret_from)
-		*ret_from = usn_addr_v4(src, sport);
+	if (ret_from) {
+		/* Field by field: usn_addr_v4()'s value, built on the stack
+		 * with narrow stores and copied whole, made a load that waits
+		 * for store forwarding at every datagram (perf: 1 % of a DNS
+		 * server's time on that one instruction). */
+		memset(ret_from, 0, sizeof(*ret_from));
+		ret_from->family = AF_INET;
+		ret_from->port = sport;
+		ret_from->ip.v4 = src;
+	}
 	/* As Linux: the copied length, or the real one with MSG_TRUNC. */
 	if (!(flags & USN_MSG_TRUNC) && (size_t)n > len)
 		return (ssize_t)len;

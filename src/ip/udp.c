@@ -174,7 +174,7 @@ int usn_udp_sendto(struct usn_ip *ip, struct usn_udp_pcb *pcb, const void *buf, 
 		.src_port = pcb->lport, .dst_port = dport, .len = (uint16_t)(USN_UDP_HLEN + len),
 	};
 	/* RFC 1122 §4.1.3.4: the checksum is sent by default. */
-	usn_udp_emit(&u, src, dst, usn_csum_partial(buf, len, 0), hdr, sizeof(hdr));
+	usn_udp_emit(&u, src, dst, usn_csum_partial64(buf, len, 0), hdr, sizeof(hdr));
 	struct usn_ip_payload pl = {
 		.hdr = hdr, .hdr_len = USN_UDP_HLEN, .data = buf, .data_len = (uint32_t)len, .chain = USN_BUF_NONE,
 	};
@@ -191,6 +191,14 @@ static uint32_t chain_nbufs(struct usn_pool *pool, uint32_t chain)
 	for (uint32_t b = chain; b != USN_BUF_NONE; b = usn_buf_meta(pool, b)->next)
 		n++;
 	return n;
+}
+
+/* The partial sum of a datagram's len bytes: most are one buffer. */
+static uint32_t dgram_sum(struct usn_pool *pool, uint32_t chain, uint32_t len)
+{
+	if (usn_buf_meta(pool, chain)->next == USN_BUF_NONE)
+		return usn_csum_partial64(usn_buf_data(pool, chain), USN_MIN(len, usn_buf_len(pool, chain)), 0);
+	return usn_ip_chain_csum(pool, chain, 0, len);
 }
 
 void usn_udp_input(struct usn_ip *ip, const struct usn_ipv4_repr *r, uint32_t chain, uint32_t len)
@@ -216,16 +224,15 @@ void usn_udp_input(struct usn_ip *ip, const struct usn_ipv4_repr *r, uint32_t ch
 	}
 	/* RFC 1122 §4.1.3.4: verify the checksum when one was sent. */
 	if (u.csum != 0 && !(usn_buf_meta(pool, chain)->flags & USN_BUF_F_CSUM_OK) &&
-	    !usn_udp_csum_ok(u.csum, r->src, r->dst, u.len, usn_ip_chain_csum(pool, chain, 0, len))) {
+	    !usn_udp_csum_ok(u.csum, r->src, r->dst, u.len, dgram_sum(pool, chain, len))) {
 		USN_DROP(ip->ctr, UDP_DROP_BAD_CSUM);
 		goto drop;
 	}
-	bool bcast = usn_ip_is_bcast(ip, r->dst);
 	struct usn_udp_pcb *pcb = pcb_lookup(ip, r->dst, u.dst_port, r->src, u.src_port);
 	if (!pcb) {
 		USN_DROP(ip->ctr, UDP_DROP_NO_PORT);
 		/* RFC 1122 §4.1.3.1: port unreachable, never for a broadcast. */
-		if (!bcast)
+		if (!usn_ip_is_bcast(ip, r->dst))
 			usn_icmp_send_error(ip, USN_ICMP_DEST_UNREACH, USN_ICMP_PORT_UNREACH, 0, r, chain, len);
 		goto drop;
 	}
@@ -260,7 +267,10 @@ int usn_udp_recvfrom(struct usn_ip *ip, struct usn_udp_pcb *pcb, void *buf, size
 	if (pcb->rx_count == 0)
 		return -EAGAIN;
 	struct usn_udp_dgram *d = &pcb->rxq[pcb->rx_head];
-	usn_buf_chain_copy(ip->pool, d->chain, 0, buf, USN_MIN(len, (size_t)d->len));
+	if (usn_buf_meta(ip->pool, d->chain)->next == USN_BUF_NONE)
+		memcpy(buf, usn_buf_data(ip->pool, d->chain), USN_MIN(len, (size_t)d->len));
+	else
+		usn_buf_chain_copy(ip->pool, d->chain, 0, buf, USN_MIN(len, (size_t)d->len));
 	int n = d->len;
 	if (ret_src)
 		*ret_src = d->src;

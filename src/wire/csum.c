@@ -14,6 +14,7 @@
 #include "wire_csum.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "util.h"
 
@@ -81,6 +82,74 @@ static uint32_t add32(uint32_t a, uint32_t b)
 	uint32_t s = a + b;
 
 	return s + (s < b);
+}
+
+/* The same sum, 64-bit words at a time in the host's byte order with an
+ * end-around carry on each addition (RFC 1071 §2(B): the sum of the
+ * byte-swapped words is the byte-swapped sum, so one swap at the end
+ * gives the big-endian value on a little-endian host; RFC 1071 §2(C): a
+ * 64-bit ones'-complement sum folds to the 16-bit one). Byte k of an
+ * 8-byte word sits in the lane of its parity, in the tail as in the body,
+ * so an odd last byte is the high byte of a zero-padded word. */
+static uint64_t add64(uint64_t acc, uint64_t w)
+{
+	acc += w;
+	return acc + (acc < w);
+}
+
+static unsigned tail_shift(size_t k)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (unsigned)(8 * k);
+#else
+	return (unsigned)(8 * (7 - k));
+#endif
+}
+
+uint32_t usn_csum_partial64(const void *buf, size_t len, uint32_t sum)
+{
+	const uint8_t *p = buf;
+	uint64_t acc = 0, w0, w1, w2, w3;
+
+	while (len >= 32) {
+		memcpy(&w0, p, 8);
+		memcpy(&w1, p + 8, 8);
+		memcpy(&w2, p + 16, 8);
+		memcpy(&w3, p + 24, 8);
+		acc = add64(add64(add64(add64(acc, w0), w1), w2), w3);
+		p += 32;
+		len -= 32;
+	}
+	while (len >= 8) {
+		memcpy(&w0, p, 8);
+		acc = add64(acc, w0);
+		p += 8;
+		len -= 8;
+	}
+	if (len) {
+		uint64_t t = 0;
+		size_t k = 0;
+		if (len & 4) {
+			uint32_t v;
+			memcpy(&v, p, 4);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			t = v;
+#else
+			t = (uint64_t)v << 32;
+#endif
+			k = 4;
+		}
+		for (; k < len; k++)
+			t |= (uint64_t)p[k] << tail_shift(k);
+		acc = add64(acc, t);
+	}
+	uint32_t s = fold64(acc);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	s = (s & 0xff) << 8 | s >> 8;
+#endif
+	return add32(sum, s);
 }
 
 /* RFC 1071 §2(B): a block summed as if it started at an even offset, but

@@ -61,8 +61,10 @@ int usn_udp_emit(const struct usn_udp_repr *r, uint32_t src, uint32_t dst, uint3
 	usn_put_be16(buf + 2, r->dst_port);
 	usn_put_be16(buf + 4, r->len);
 	usn_put_be16(buf + 6, 0);
+	/* The header's words: the ports and the length (its checksum field
+	 * counts as zero). */
 	uint32_t sum = usn_csum_pseudo_v4(src, dst, USN_IPPROTO_UDP, r->len);
-	sum = usn_csum_combine(sum, usn_csum_partial(buf, USN_UDP_HLEN, 0), 0);
+	sum += (uint32_t)r->src_port + r->dst_port + r->len;
 	sum = usn_csum_combine(sum, payload_sum, USN_UDP_HLEN);
 	uint16_t csum = usn_csum_finish(sum);
 	/* RFC 768: "If the computed checksum is zero, it is transmitted as

@@ -46,6 +46,9 @@
  *    its authority only names above those, its additional only addresses;
  *    over UDP it is TC with empty sections or has TCP's answer and
  *    authority sections.
+ *  - The answer for a name that exists, decided when compiling (db.h:
+ *    exact_node), is the walk's byte for byte over the same sweep; the
+ *    parser lowers every byte value at every position as dns_lower().
  *
  * The directory of the zone files is the first argument (meson passes
  * tests/dnsd).
@@ -2152,21 +2155,22 @@ static void spell(char *dst, const char *src, int variant)
 	dst[i] = '\0';
 }
 
+static const uint16_t sweep_types[20] = {
+	DNS_T_A,   DNS_T_NS,  DNS_T_CNAME, DNS_T_SOA, DNS_T_PTR,   DNS_T_MX, DNS_T_TXT, DNS_T_AAAA, DNS_T_SRV, DNS_T_DS,
+	DNS_T_ANY, DNS_T_CAA, 13,          35,        DNS_T_RRSIG, 47,       48,        0,          65534,     DNS_T_AXFR,
+};
+static const char *const sweep_extra[] = {
+	"nope.example.com", "a.b.nope.example.com", "x.ent.example.com", "deep.x.y.z.sub.example.com",
+	"foo.wild.example.com", "a.b.c.d.e.f.g.h.i.wild.example.com", "q.wc.example.com",
+	"a.b.c.d.wc.example.com", "z.wmx.example.com", "x.child.example.com", "www.example.org", "org",
+	"example.com.example.com", "x.srv2.lab.example.com", "x.y.z.ns1.child.example.com",
+	"a-sixty-three-byte-label-to-move-pointers-by-far-xxxxxxxxxxxxxx.wild.example.com",
+	"a-sixty-three-byte-label-to-move-pointers-by-far-xxxxxxxxxxxxxx.sub.example.com",
+	"a-sixty-three-byte-label-to-move-pointers-by-far-xxxxxxxxxxxxxx.nope.example.com",
+};
+
 static void test_property_sweep(void **state)
 {
-	static const uint16_t types[20] = {DNS_T_A,    DNS_T_NS,    DNS_T_CNAME, DNS_T_SOA, DNS_T_PTR,
-					   DNS_T_MX,   DNS_T_TXT,   DNS_T_AAAA,  DNS_T_SRV, DNS_T_DS,
-					   DNS_T_ANY,  DNS_T_CAA,   13,          35,        DNS_T_RRSIG,
-					   47,         48,          0,           65534,     DNS_T_AXFR};
-	static const char *const extra[] = {
-		"nope.example.com", "a.b.nope.example.com", "x.ent.example.com", "deep.x.y.z.sub.example.com",
-		"foo.wild.example.com", "a.b.c.d.e.f.g.h.i.wild.example.com", "q.wc.example.com",
-		"a.b.c.d.wc.example.com", "z.wmx.example.com", "x.child.example.com", "www.example.org", "org",
-		"example.com.example.com", "x.srv2.lab.example.com", "x.y.z.ns1.child.example.com",
-		"a-sixty-three-byte-label-to-move-pointers-by-far-xxxxxxxxxxxxxx.wild.example.com",
-		"a-sixty-three-byte-label-to-move-pointers-by-far-xxxxxxxxxxxxxx.sub.example.com",
-		"a-sixty-three-byte-label-to-move-pointers-by-far-xxxxxxxxxxxxxx.nope.example.com",
-	};
 	/* every name of the database, then the extra ones */
 	char (*names)[DNS_MAX_NAME * 2] = calloc(db->nnodes + 32, sizeof(*names));
 	assert_non_null(names);
@@ -2176,8 +2180,8 @@ static void test_property_sweep(void **state)
 			name_to_str(n->name, names[nnames++]);
 	assert_int_equal(nnames, db->nnodes);
 	assert_true(nnames > 50);
-	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
-		strcpy(names[nnames++], extra[i]);
+	for (size_t i = 0; i < sizeof(sweep_extra) / sizeof(sweep_extra[0]); i++)
+		strcpy(names[nnames++], sweep_extra[i]);
 
 	unsigned answers = 0;
 	uint16_t id = 1;
@@ -2196,12 +2200,12 @@ static void test_property_sweep(void **state)
 						o.udp = (uint16_t)(with ? 512 + (id * 37) % 4000 : 0);
 						o.eflags = (id & 2) ? DNS_EDNS_DO : 0;
 						uint8_t q[512];
-						size_t qlen = mkq(q, name, types[t], &o);
+						size_t qlen = mkq(q, name, sweep_types[t], &o);
 						size_t udp = tcp ? 0 : DNS_UDP_MAX;
 						struct dns_result r;
 						size_t len = dns_answer(db, q, qlen, udp, out, sizeof(out), &r);
 						char what[600];
-						snprintf(what, sizeof(what), "%s type %u%s%s", name, types[t],
+						snprintf(what, sizeof(what), "%s type %u%s%s", name, sweep_types[t],
 							 with ? " EDNS" : "", tcp ? " TCP" : " UDP");
 						check_sweep(q, qlen, udp, len, what);
 						if (o.edns && !tcp && len > o.udp)
@@ -2223,6 +2227,103 @@ static void test_property_sweep(void **state)
 		}
 	free(names);
 	printf("property sweep: %u answers\n", answers);
+}
+
+
+/* A query for a name that exists is answered from what dns_db_compile()
+ * decided for it (db.h: exact_node); the walk dns_resolve() makes for any
+ * other name must give the same bytes, for every name of the zones and
+ * some that are not there, every QTYPE of the sweep, three spellings, with
+ * and without EDNS. */
+static void test_exact_equals_walk(void **state)
+{
+	(void)state;
+	static uint8_t walked[65535];
+	char (*names)[DNS_MAX_NAME * 2] = calloc(db->nnodes + 32, sizeof(*names));
+	assert_non_null(names);
+	size_t nnames = 0;
+	for (uint32_t b = 0; b < db->nbuckets; b++)
+		for (struct dns_node *n = db->bucket[b]; n; n = n->hnext)
+			name_to_str(n->name, names[nnames++]);
+	for (size_t i = 0; i < sizeof(sweep_extra) / sizeof(sweep_extra[0]); i++)
+		strcpy(names[nnames++], sweep_extra[i]);
+	unsigned compared = 0;
+	for (size_t i = 0; i < nnames; i++)
+		for (int v = 0; v < 3; v++) {
+			char name[DNS_MAX_NAME * 2];
+			spell(name, names[i], v);
+			for (size_t t = 0; t < 20; t++)
+				for (int with = 0; with < 2; with++) {
+					struct qopt o = QOPT_PLAIN;
+					o.edns = with;
+					o.udp = 1232;
+					uint8_t q[512];
+					size_t qlen = mkq(q, name, sweep_types[t], &o);
+					struct dns_result r1, r2;
+					db->no_exact = true;
+					size_t l1 = dns_answer(db, q, qlen, DNS_UDP_MAX, walked, sizeof(walked), &r1);
+					db->no_exact = false;
+					size_t l2 = dns_answer(db, q, qlen, DNS_UDP_MAX, out, sizeof(out), &r2);
+					if (l1 != l2 || memcmp(walked, out, l1) != 0 || r1.rcode != r2.rcode ||
+					    r1.truncated != r2.truncated)
+						fail_msg("%s type %u%s: %zu bytes walked, %zu from the compiled lookup", name,
+							 sweep_types[t], with ? " EDNS" : "", l1, l2);
+					compared++;
+				}
+		}
+	free(names);
+	printf("exact lookup against the walk: %u answers\n", compared);
+}
+
+/* The name is lowered eight bytes at a time: every byte value, at every
+ * position of a word and in the tail, comes out as dns_lower() makes it. */
+static void test_parse_lowers_every_byte(void **state)
+{
+	(void)state;
+	for (int shift = 0; shift < 18; shift++) {
+		int from = shift % 2 ? 128 : 0; /* half of the values a name */
+		uint8_t q[DNS_HDR_LEN + 300];
+		memset(q, 0, DNS_HDR_LEN);
+		dns_put16(q + 4, 1);
+		size_t o = DNS_HDR_LEN;
+		/* a first label of `shift` bytes moves the rest across lanes */
+		if (shift / 2) {
+			q[o++] = (uint8_t)(shift / 2);
+			memset(q + o, 'Q', (size_t)(shift / 2));
+			o += (size_t)(shift / 2);
+		}
+		for (int v = from; v < from + 128; v += 63) {
+			int l = v + 63 <= from + 128 ? 63 : from + 128 - v;
+			q[o++] = (uint8_t)l;
+			for (int k = 0; k < l; k++)
+				q[o++] = (uint8_t)(v + k);
+		}
+		q[o++] = 0;
+		size_t nlen = o - DNS_HDR_LEN;
+		dns_put16(q + o, DNS_T_A);
+		dns_put16(q + o + 2, DNS_C_IN);
+		o += 4;
+		assert_int_equal(dns_parse_query(q, o, &pq), DNS_PARSE_OK);
+		assert_int_equal(pq.qname_len, nlen);
+		for (size_t k = 0; k < nlen; k++)
+			assert_int_equal(pq.qname_lc[k], dns_lower(q[DNS_HDR_LEN + k]));
+	}
+	/* short names: the bytewise path */
+	for (int l = 1; l <= 6; l++) {
+		uint8_t q[64];
+		memset(q, 0, DNS_HDR_LEN);
+		dns_put16(q + 4, 1);
+		q[DNS_HDR_LEN] = (uint8_t)l;
+		for (int k = 0; k < l; k++)
+			q[DNS_HDR_LEN + 1 + k] = (uint8_t)("AZaz@[`{"[k]);
+		q[DNS_HDR_LEN + 1 + l] = 0;
+		size_t o = DNS_HDR_LEN + 2 + (size_t)l;
+		dns_put16(q + o, DNS_T_A);
+		dns_put16(q + o + 2, DNS_C_IN);
+		assert_int_equal(dns_parse_query(q, o + 4, &pq), DNS_PARSE_OK);
+		for (int k = 0; k <= l + 1; k++)
+			assert_int_equal(pq.qname_lc[k], dns_lower(q[DNS_HDR_LEN + k]));
+	}
 }
 
 int main(int argc, char **argv)
@@ -2263,6 +2364,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_answer_refused_and_others),
 		cmocka_unit_test_setup_teardown(test_answer_wildcard_ns, setup_tmp, teardown_tmp),
 		cmocka_unit_test(test_property_sweep),
+		cmocka_unit_test(test_exact_equals_walk),
+		cmocka_unit_test(test_parse_lowers_every_byte),
 	};
 	return cmocka_run_group_tests(tests, setup_db, teardown_db);
 }
