@@ -30,6 +30,8 @@ struct usn_dev_stats {
 	uint64_t rx_drop_oversize;     /* frames lost: larger than a buffer */
 	uint64_t rx_copied;            /* frames usnet copied from the device's memory into the pool */
 	uint64_t tx_drop;              /* frames not sent: queue full, too big */
+	uint64_t tx_retries;           /* sends tried again: the driver's queue was full */
+	uint64_t tx_offload_off;       /* offloads given up: the kernel's queue would not take them */
 };
 
 struct usn_dev_ops {

@@ -58,6 +58,7 @@
 #define AFP_MAX_GSO_FRAME (65535u + AFP_ETH_HLEN + 4u)
 #define AFP_TX_BATCH 64
 #define AFP_MAX_SEGS 64
+#define AFP_TX_RETRIES 16
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
@@ -183,19 +184,17 @@ static int afp_rx_burst(struct usn_dev *d, uint32_t *ret_bufs, int max, uint64_t
 	return got;
 }
 
-static int afp_tx_burst(struct usn_dev *d, const uint32_t *bufs, int n, uint64_t now)
+int usn_afpacket_send(int fd, struct usn_dev *d, const uint32_t *bufs, int n, size_t max_frame)
 {
-	struct usn_dev_afp *a = afp_of(d);
 	struct usn_pool *p = d->pool;
 	int sent = 0;
-	(void)now;
 	for (int base = 0; base < n; base += AFP_TX_BATCH) {
 		int k = n - base < AFP_TX_BATCH ? n - base : AFP_TX_BATCH;
 		struct mmsghdr msgs[AFP_TX_BATCH];
 		struct iovec iov[AFP_TX_BATCH][AFP_MAX_SEGS + 1];
 		struct virtio_net_hdr vh[AFP_TX_BATCH];
 		size_t total[AFP_TX_BATCH];
-		int map[AFP_TX_BATCH], m = 0;
+		int m = 0;
 		for (int i = 0; i < k; i++) {
 			uint32_t head = bufs[base + i];
 			int niov = 1;
@@ -213,7 +212,7 @@ static int afp_tx_burst(struct usn_dev *d, const uint32_t *bufs, int n, uint64_t
 				t += usn_buf_len(p, b);
 				niov++;
 			}
-			if (niov < 0 || t < AFP_ETH_HLEN || t > a->max_frame) {
+			if (niov < 0 || t < AFP_ETH_HLEN || t > max_frame) {
 				d->stats.tx_drop++;
 				continue;
 			}
@@ -221,24 +220,34 @@ static int afp_tx_burst(struct usn_dev *d, const uint32_t *bufs, int n, uint64_t
 			msgs[m].msg_hdr.msg_iov = iov[m];
 			msgs[m].msg_hdr.msg_iovlen = (size_t)niov;
 			total[m] = t;
-			map[m] = i;
 			m++;
 		}
-		int done = 0;
+		int done = 0, tries = 0;
 		while (done < m) {
-			int r = sendmmsg(a->fd, msgs + done, (unsigned)(m - done), MSG_DONTWAIT);
+			int r = sendmmsg(fd, msgs + done, (unsigned)(m - done), MSG_DONTWAIT);
 			if (r < 0) {
 				if (errno == EINTR)
 					continue;
-				/* The frame at `done` could not go: drop it and
-				 * try the rest (a full queue empties). */
+				/* A full queue (the driver's: with the qdisc
+				 * bypassed nothing waits, and a veth whose peer
+				 * runs XDP holds 256 frames) empties when the
+				 * kernel runs its softirq, at the latest on the
+				 * way out of this call: the frame is tried again,
+				 * a few times, then dropped (TCP recovers). */
+				if ((errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) &&
+				    tries++ < AFP_TX_RETRIES) {
+					d->stats.tx_retries++;
+					continue;
+				}
 				if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
 					d->stats.tx_drop++;
 				else
 					d->stats.tx_errors++;
 				done++;
+				tries = 0;
 				continue;
 			}
+			tries = 0;
 			for (int j = done; j < done + r; j++) {
 				d->stats.tx_frames++;
 				d->stats.tx_bytes += total[j];
@@ -246,11 +255,33 @@ static int afp_tx_burst(struct usn_dev *d, const uint32_t *bufs, int n, uint64_t
 			}
 			done += r;
 		}
-		(void)map;
 		for (int i = 0; i < k; i++)
 			usn_buf_free_chain(p, bufs[base + i]);
 	}
 	return sent;
+}
+
+int usn_afpacket_tx_socket(int ifindex)
+{
+	int one = 1;
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = 0, .sll_ifindex = ifindex};
+	if (setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+static int afp_tx_burst(struct usn_dev *d, const uint32_t *bufs, int n, uint64_t now)
+{
+	(void)now;
+	return usn_afpacket_send(afp_of(d)->fd, d, bufs, n, afp_of(d)->max_frame);
 }
 
 static int afp_wait_fd(struct usn_dev *d)

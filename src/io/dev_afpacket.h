@@ -20,4 +20,19 @@
 int usn_dev_afpacket_open(const char *ifname, struct usn_pool *pool, bool fanout, struct usn_dev **ret, char *err,
 			  size_t errlen);
 
+/* Sends n frames (pool buffer chains, lent EXT buffers included) on a
+ * packet socket with PACKET_VNET_HDR, each as one message of a virtio-net
+ * header and the chain's pieces (gathered by the kernel: no copy here),
+ * batched with sendmmsg; frames longer than max_frame or of more than 64
+ * pieces are dropped. Every chain is freed; counts go to d->stats.
+ * Returns how many were sent. Also AF_XDP's path for frames it gives the
+ * kernel to segment and sum (dev_afxdp.c). */
+int usn_afpacket_send(int fd, struct usn_dev *d, const uint32_t *bufs, int n, size_t max_frame);
+/* Opens a packet socket for sending only (protocol 0: it receives
+ * nothing) on ifindex, with PACKET_VNET_HDR and PACKET_QDISC_BYPASS; the
+ * descriptor or -errno (CAP_NET_RAW is needed). */
+int usn_afpacket_tx_socket(int ifindex);
+/* The largest frame usn_afpacket_send takes: a 64 KB TSO frame. */
+#define USN_AFPACKET_MAX_FRAME (65535u + 14u + 4u)
+
 #endif

@@ -32,9 +32,27 @@
  * socket. Flows are spread by the NIC's receive queues (on veth: the
  * peer's transmit queue choice).
  *
- * One frame per buffer, no offloads: a frame larger than a slot cannot be
- * received (the MTU must leave room: 1500 fits 2 KB slots) and chains are
- * copied into one buffer to be sent.
+ * Receive: one frame per buffer, no offloads: a frame larger than a slot
+ * cannot be received (the MTU must leave room: 1500 fits 2 KB slots).
+ * Transmit: AF_XDP has no segmentation or checksum offload and takes one
+ * buffer per frame (no multi-buffer in copy mode), so every TCP segment
+ * would go out at most an MSS long, summed by the stack, and a chain (a
+ * header and lent file pages) copied into one slot first. So the device
+ * also opens a packet socket for sending only (usn_afpacket_tx_socket:
+ * protocol 0, PACKET_VNET_HDR, PACKET_QDISC_BYPASS) and says it has
+ * checksum and segmentation offload and takes chains: every TCP and UDP
+ * frame (the stack leaves their sums to the device then) and every chain
+ * goes out through it, gathered from the buffers (no copy in usnet), TCP
+ * frames up to 64 KB segmented by the kernel (as a NIC would: GSO, or a
+ * veth peer takes them whole); the AF_XDP ring sends the rest (ARP, ICMP).
+ * Frames go out in the stack's order: each run of frames for one path is
+ * sent before the next run starts. USNET_XDP_TX=xdp, or a packet socket
+ * that cannot be made, leaves everything to the ring (no offloads,
+ * chains copied); so does the first frame the kernel refuses even when
+ * tried again (DEV_TX_OFFLOAD_OFF): with the qdisc bypassed nothing
+ * queues the socket's frames, and a veth whose peer runs XDP holds only
+ * 256 (a 64 KB frame is 44), where the ring keeps frames until the
+ * kernel takes them.
  * libxdp needs a bpffs (LIBXDP_BPFFS when /sys/fs/bpf is not one, as
  * inside `ip netns exec`); the UMEM is locked memory (RLIMIT_MEMLOCK or
  * CAP_IPC_LOCK); attaching and detaching the program need CAP_NET_ADMIN
@@ -59,6 +77,7 @@
 #include <xdp/libxdp.h>
 #include <xdp/xsk.h>
 
+#include "dev_afpacket.h"
 #include "dev_afxdp.h"
 #include "share.h"
 #include "util.h"
@@ -92,6 +111,7 @@ struct usn_dev_xdp {
 	int nfound;
 	struct usn_share *share;
 	uint32_t in_kernel; /* buffers lent to the fill ring or in flight on tx */
+	int pfd;            /* the packet socket for TCP, UDP and chains, or -1 */
 };
 
 static struct usn_dev_xdp *xdp_of(struct usn_dev *d)
@@ -199,12 +219,11 @@ static uint32_t linearize(struct usn_pool *p, uint32_t head)
 	return b;
 }
 
-static int xdp_tx_burst(struct usn_dev *d, const uint32_t *bufs, int n, uint64_t now)
+/* Sends frames on the AF_XDP ring. */
+static int ring_send(struct usn_dev_xdp *x, const uint32_t *bufs, int n)
 {
-	struct usn_dev_xdp *x = xdp_of(d);
+	struct usn_dev *d = &x->dev;
 	struct usn_pool *p = d->pool;
-	(void)now;
-	complete(x);
 	int sent = 0;
 	for (int base = 0; base < n; base += XDP_FILL_BATCH) {
 		uint32_t ready[XDP_FILL_BATCH];
@@ -239,6 +258,47 @@ static int xdp_tx_burst(struct usn_dev *d, const uint32_t *bufs, int n, uint64_t
 	}
 	if (sent && xsk_ring_prod__needs_wakeup(&x->tx))
 		sendto(xsk_socket__fd(x->xsk), NULL, 0, MSG_DONTWAIT, NULL, 0);
+	return sent;
+}
+
+/* Whether a frame goes through the packet socket (file comment). */
+static bool via_packet(const struct usn_pool *p, uint32_t head)
+{
+	const struct usn_buf_meta *m = &p->meta[head];
+	return (m->flags & (USN_BUF_F_TX_CSUM | USN_BUF_F_TSO | USN_BUF_F_EXT)) || m->next != USN_BUF_NONE;
+}
+
+static int xdp_tx_burst(struct usn_dev *d, const uint32_t *bufs, int n, uint64_t now)
+{
+	struct usn_dev_xdp *x = xdp_of(d);
+	struct usn_pool *p = d->pool;
+	(void)now;
+	complete(x);
+	if (x->pfd < 0)
+		return ring_send(x, bufs, n);
+	/* Runs of frames for one path, in order. */
+	int sent = 0;
+	uint64_t drops = d->stats.tx_drop;
+	for (int i = 0; i < n;) {
+		bool pk = via_packet(p, bufs[i]);
+		int j = i + 1;
+		while (j < n && via_packet(p, bufs[j]) == pk)
+			j++;
+		sent += pk ? usn_afpacket_send(x->pfd, d, bufs + i, j - i, USN_AFPACKET_MAX_FRAME)
+			   : ring_send(x, bufs + i, j - i);
+		i = j;
+	}
+	if (d->stats.tx_drop != drops && d->offloads) {
+		/* The kernel would not take the packet socket's frames even
+		 * when tried again (nothing queues them with the qdisc
+		 * bypassed: a veth whose peer runs XDP holds 256 frames, and
+		 * a 64 KB frame is 44 of them): from now on the offloads are
+		 * off and everything goes through the ring, which keeps
+		 * frames until the kernel takes them. Frames the stack built
+		 * for the offloads still go through the socket. */
+		d->offloads = 0;
+		d->stats.tx_offload_off++;
+	}
 	return sent;
 }
 
@@ -315,6 +375,8 @@ static void xdp_destroy(struct usn_dev *d)
 	}
 	for (int i = 0; i < x->nfound; i++)
 		close(x->found_fds[i]);
+	if (x->pfd >= 0)
+		close(x->pfd);
 	if (x->xsk)
 		xsk_socket__delete(x->xsk);
 	if (x->umem)
@@ -461,7 +523,7 @@ int usn_dev_afxdp_open(const char *spec, struct usn_pool *pool, unsigned instanc
 	x->dev.pool = pool;
 	x->queue = queue + instance;
 	x->several = instances > 1;
-	x->addr_map_fd = x->share_map_fd = x->ports_map_fd = x->xsks_fd = -1;
+	x->addr_map_fd = x->share_map_fd = x->ports_map_fd = x->xsks_fd = x->pfd = -1;
 	snprintf(x->dev.name, sizeof(x->dev.name), "%s", ifname);
 	x->ifindex = (int)if_nametoindex(ifname);
 	int rc = 0;
@@ -587,8 +649,20 @@ maps_found:
 		close(mfd);
 	uint32_t fit = pool->buf_size - XDP_PACKET_HEADROOM - 18;
 	x->dev.mtu = ifmtu < fit ? ifmtu : fit;
-	/* No offloads: one buffer per frame, every checksum the stack's. */
+	/* Offloads and chains through the packet socket (file comment);
+	 * without it none: one buffer per frame, every checksum the
+	 * stack's. */
 	x->dev.offloads = 0;
+	const char *txw = getenv("USNET_XDP_TX");
+	const char *off = getenv("USNET_OFFLOAD");
+	if (!(txw && strcmp(txw, "xdp") == 0)) {
+		x->pfd = usn_afpacket_tx_socket(x->ifindex);
+		if (x->pfd >= 0) {
+			x->dev.offloads = USN_DEV_OFF_SG;
+			if (!(off && strcmp(off, "0") == 0))
+				x->dev.offloads |= USN_DEV_OFF_TX_CSUM | USN_DEV_OFF_TSO;
+		}
+	}
 	x->dev.has_hwaddr = usn_share_hwaddr(ifname, x->dev.hwaddr) == 0;
 	*ret = &x->dev;
 	return 0;
