@@ -482,9 +482,9 @@ USNET_API int usn_setsockopt(struct usn_stack *s, int sd, int level, int name, c
 			if (v < 1 || v > 32767)
 				return -EINVAL;
 			if (name == TCP_KEEPIDLE)
-				c->keep_idle_s = (uint32_t)v;
+				c->keep_idle_s = (uint16_t)v;
 			else
-				c->keep_intvl_s = (uint32_t)v;
+				c->keep_intvl_s = (uint16_t)v;
 			/* As Linux: a running keep-alive timer follows. */
 			if ((c->flags & USN_TCPF_KEEPALIVE) && c->state >= USN_TCP_ESTABLISHED)
 				usn_tcp_arm_keepalive(c);
@@ -492,7 +492,7 @@ USNET_API int usn_setsockopt(struct usn_stack *s, int sd, int level, int name, c
 		case TCP_KEEPCNT:
 			if (v < 1 || v > 127)
 				return -EINVAL;
-			c->keep_cnt = (uint32_t)v;
+			c->keep_cnt = (uint8_t)v;
 			return 0;
 		default:
 			return -ENOPROTOOPT;

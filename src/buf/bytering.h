@@ -49,25 +49,25 @@ void usn_bytering_cache_fini(struct usn_bytering_cache *c);
 
 struct usn_bytering {
 	uint8_t *buf;     /* storage, NULL while empty */
-	uint32_t cap;     /* capacity, power of two: the most bytes held */
-	uint32_t size;    /* bytes of storage, power of two <= cap (0: none) */
-	uint32_t head;    /* free-running index of the first byte */
-	uint32_t len;     /* in-order bytes from head */
 	/* Out-of-order ranges beyond len (receive side), sorted by recency:
 	 * ranges[0] is the one most recently added to or created. They never
 	 * overlap or touch each other or the in-order data. Allocated (room
 	 * for USN_BYTERING_MAX_RANGES) with the first one and freed when the
 	 * last is absorbed: in-order traffic holds none. */
 	struct usn_byterange *ranges;
-	uint8_t nranges;
-	uint32_t ooo_bytes; /* bytes held in ranges */
 	/* Pinned: zero-copy pointers into the storage are out; storage that
 	 * grew meanwhile is retired (kept) until unpin, and an emptied ring
 	 * keeps its storage. */
-	bool pinned;
-	uint8_t nretired;
 	uint8_t *retired[USN_BYTERING_RETIRED];
 	struct usn_bytering_cache *cache; /* optional, set by the owner after init */
+	uint32_t cap;     /* capacity, power of two: the most bytes held */
+	uint32_t size;    /* bytes of storage, power of two <= cap (0: none) */
+	uint32_t head;    /* free-running index of the first byte */
+	uint32_t len;     /* in-order bytes from head */
+	uint32_t ooo_bytes; /* bytes held in ranges */
+	uint8_t nranges;
+	bool pinned;
+	uint8_t nretired;
 };
 
 /* cap is rounded up to a power of two (at least 4096). No storage yet.

@@ -11,6 +11,9 @@
 
 #define USN_SOCK_INITIAL 256
 
+/* The table grows by doubling; slots past nsocks_used are not written (a
+ * large realloc maps fresh pages), so a table sized for 2^k sockets costs
+ * memory only for the slots that were ever used. */
 static int table_grow(struct usn_stack *s)
 {
 	if (s->nsocks >= USN_MAX_SOCKETS)
@@ -21,11 +24,6 @@ static int table_grow(struct usn_stack *s)
 	struct usn_sock *t = realloc(s->socks, (size_t)n * sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	/* New slots go on the free list in ascending order. */
-	for (int i = n - 1; i >= s->nsocks; i--) {
-		t[i] = (struct usn_sock){.type = USN_SOCK_FREE, .next_free = s->free_head, .next_ready = -1};
-		s->free_head = i;
-	}
 	s->socks = t;
 	s->nsocks = n;
 	return 0;
@@ -33,21 +31,26 @@ static int table_grow(struct usn_stack *s)
 
 int usn_sock_alloc(struct usn_stack *s, enum usn_sock_type type, void *pcb)
 {
-	if (s->free_head < 0) {
-		int rc = table_grow(s);
-		if (rc < 0)
-			return rc;
-	}
 	int sd = s->free_head;
-	struct usn_sock *so = &s->socks[sd];
-	s->free_head = so->next_free;
-	*so = (struct usn_sock){.type = (uint8_t)type, .next_free = -1, .next_ready = -1, .pcb = pcb};
+	if (sd >= 0) {
+		s->free_head = s->socks[sd].next_free;
+	} else {
+		/* Freed slots first (most recent first), then never used ones
+		 * in ascending order. */
+		if (s->nsocks_used == s->nsocks) {
+			int rc = table_grow(s);
+			if (rc < 0)
+				return rc;
+		}
+		sd = s->nsocks_used++;
+	}
+	s->socks[sd] = (struct usn_sock){.type = (uint8_t)type, .next_ready = -1, .pcb = pcb};
 	return sd;
 }
 
 struct usn_sock *usn_sock_get(struct usn_stack *s, int sd, enum usn_sock_type type)
 {
-	if (sd < 0 || sd >= s->nsocks)
+	if (sd < 0 || sd >= s->nsocks_used)
 		return NULL;
 	struct usn_sock *so = &s->socks[sd];
 	if (so->type == USN_SOCK_FREE || (type != USN_SOCK_FREE && so->type != type))
@@ -142,10 +145,10 @@ int usn_sock_ready_pop(struct usn_stack *s)
 
 void usn_sock_table_fini(struct usn_stack *s)
 {
-	for (int i = 0; i < s->nsocks; i++)
+	for (int i = 0; i < s->nsocks_used; i++)
 		if (s->socks[i].type != USN_SOCK_FREE)
 			usn_sock_free(s, i);
 	free(s->socks);
 	s->socks = NULL;
-	s->nsocks = 0;
+	s->nsocks = s->nsocks_used = 0;
 }

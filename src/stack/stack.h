@@ -35,12 +35,17 @@ enum usn_sock_type {
 	USN_SOCK_UDP = 2,
 };
 
+/* 24 bytes: one per open socket. A slot is on at most one of the two
+ * lists at a time (a socket freed while on the ready list joins the free
+ * list only when popped), so they share one link. */
 struct usn_sock {
 	uint8_t type;      /* enum usn_sock_type */
 	bool on_ready;     /* queued on the ready list */
 	bool closed;       /* freed while on the ready list: reused once popped */
-	int next_free;     /* free list link */
-	int next_ready;    /* ready list link */
+	union {
+		int next_free;  /* free list link (type FREE, not on_ready) */
+		int next_ready; /* ready list link (on_ready) */
+	};
 	void *pcb;
 	void *udata;
 };
@@ -61,7 +66,9 @@ struct usn_stack {
 
 	struct usn_sock *socks;
 	int nsocks;                 /* slots allocated */
-	int free_head;              /* free socket list, -1 */
+	int nsocks_used;            /* slots ever handed out: [0, nsocks_used) are
+				     * initialised, the rest untouched memory */
+	int free_head;              /* freed sockets (LIFO), -1 */
 	int ready_head, ready_tail; /* sockets to report, -1 */
 	int nready;
 };

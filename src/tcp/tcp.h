@@ -106,6 +106,15 @@ const char *usn_tcp_state_name(enum usn_tcp_state st);
 
 struct usn_tcp;
 
+/*
+ * One connection (or listener). Every established connection holds one of
+ * these and nothing else while idle (its rings, extent array and
+ * retransmission records are allocated only while they hold something), so
+ * its size is the stack's memory per idle connection: fields are grouped by
+ * size to leave no holes, and what only a listener needs shares storage with
+ * what only a connection needs (the congestion controller's state).
+ * Connections come from the slab in struct usn_tcp (no allocator header).
+ */
 struct usn_tcp_conn {
 	enum usn_tcp_state state;
 	uint32_t flags;
@@ -128,19 +137,21 @@ struct usn_tcp_conn {
 	uint16_t mss;          /* effective send MSS (payload bytes) */
 	uint16_t peer_mss;     /* MSS option the peer sent (536 if none) */
 	uint16_t adv_mss;      /* MSS we offered */
+	uint16_t pmtu;         /* path MTU (RFC 1191), 0: the link's */
+	uint8_t rtx_kind;      /* what rtx_timer is armed for */
+	uint8_t unacked_segs;  /* full segments received since our last ACK */
 
 	/* RFC 7323 timestamps */
 	uint32_t ts_recent;
-	uint64_t ts_recent_age;
 	uint32_t ts_offset;
 	usn_seq_t last_ack_sent;  /* RFC 7323 §4.3 Last.ACK.sent */
-	bool port_ref;            /* holds a reference on tcp->port_refs[lport] */
+	usn_seq_t tx_seq;         /* sequence number of the first byte of tx */
+	uint64_t ts_recent_age;
 
 	/* data: tx holds bytes from sequence tx_seq (SND.UNA once the SYN is
 	 * acked) to the end of queued data; rx's in-order end is RCV.NXT */
 	struct usn_bytering rx;
 	struct usn_txq tx;
-	usn_seq_t tx_seq;
 	struct usn_rtxq rtxq;
 	uint32_t rcvbuf, sndbuf;
 
@@ -149,44 +160,49 @@ struct usn_tcp_conn {
 	uint32_t backoff;        /* RTO doublings in a row */
 	uint32_t retries;        /* retransmissions of the oldest data */
 	usn_seq_t rtt_seq;       /* timed segment when timestamps are off */
+	usn_seq_t rack_end;      /* RFC 8985 RACK.end_seq */
 	uint64_t rtt_time;
 
 	/* RFC 8985 RACK-TLP */
 	uint64_t rack_xmit_ts;   /* RACK.xmit_ts: latest send time delivered */
-	usn_seq_t rack_end;      /* RACK.end_seq */
 	uint64_t rack_rtt;       /* RACK.rtt */
 	usn_seq_t tlp_end;       /* TLP.end_seq of the probe in flight */
-	bool tlp_out;            /* a probe is outstanding */
 
 	/* congestion control */
-	const struct usn_cc_ops *cc;
-	uint64_t cc_priv[USN_CC_PRIV_MAX / 8];
 	uint32_t cwnd, ssthresh;
 	usn_seq_t recover;       /* RFC 6582 / RFC 6675 RecoveryPoint */
 	uint32_t dupacks;
+	bool tlp_out;            /* a probe is outstanding */
+	bool port_ref;           /* holds a reference on tcp->port_refs[lport] */
+	uint8_t keep_probes;
+	uint8_t keep_cnt;        /* TCP_KEEPCNT: 1..127 */
+	const struct usn_cc_ops *cc;
+	union {
+		/* A connection: the algorithm's state. */
+		uint64_t cc_priv[USN_CC_PRIV_MAX / 8];
+		/* A listener (state LISTEN, set up by usn_tcp_listen): its
+		 * queues. A listener never runs congestion control. */
+		struct {
+			uint32_t backlog, accept_len, syn_len;
+			struct usn_tcp_conn *accept_head, *accept_tail;
+			struct usn_tcp_conn *syn_head; /* SYN-RECEIVED children, linked by qnext */
+		};
+	};
 	uint64_t last_send;      /* for the idle restart (RFC 5681 §4.1) */
+	uint64_t last_rcv;       /* for keep-alive */
 
 	/* timers */
 	struct usn_timer rtx_timer;   /* RTO, SYN retransmit, persist, TIME-WAIT, FIN-WAIT-2 */
 	struct usn_timer delack_timer;
 	struct usn_timer keep_timer;
-	uint8_t rtx_kind;             /* what rtx_timer is armed for */
-	uint8_t unacked_segs;         /* full segments received since our last ACK */
-	uint8_t keep_probes;
-	uint32_t keep_idle_s, keep_intvl_s, keep_cnt;
-	uint64_t last_rcv;            /* for keep-alive */
+	uint16_t keep_idle_s;         /* TCP_KEEPIDLE: 1..32767 */
+	uint16_t keep_intvl_s;        /* TCP_KEEPINTVL: 1..32767 */
 
 	int so_error;                 /* pending error for the user (positive errno) */
 	int soft_error;               /* last ICMP soft error, reported on timeout */
-	uint16_t pmtu;                /* path MTU (RFC 1191), 0: the link's */
 	/* statistics for usn_tcp_info */
-	uint64_t bytes_acked, bytes_received, segs_in, segs_out;
 	uint32_t total_retrans;
-
-	/* listener only */
-	uint32_t backlog, accept_len, syn_len;
-	struct usn_tcp_conn *accept_head, *accept_tail;
-	struct usn_tcp_conn *syn_head;  /* SYN-RECEIVED children, linked by qnext */
+	uint64_t bytes_acked, bytes_received, segs_in, segs_out;
 };
 
 #define USN_TCP_HASH_BUCKETS 16384 /* power of two */

@@ -97,10 +97,8 @@ static void set_flags(struct usn_rtxq *q, struct usn_rtx_rec *r, uint32_t set, u
  * SACKed octet" (RFC 6675 §4 NextSeg (1.b)) holds for nothing. */
 static void fix_high_sacked(struct usn_rtxq *q, usn_seq_t una)
 {
-	if (q->sacked_bytes == 0) {
-		q->any_sacked = false;
+	if (q->sacked_bytes == 0)
 		q->high_sacked = una;
-	}
 }
 
 /* Index of the record holding seq, or q->count when seq is outside
@@ -234,7 +232,6 @@ void usn_rtxq_reset(struct usn_rtxq *q)
 	q->lost_bytes = 0;
 	q->retrans_bytes = 0;
 	q->high_sacked = 0;
-	q->any_sacked = false;
 }
 
 struct usn_rtx_rec *usn_rtxq_at(struct usn_rtxq *q, uint32_t i)
@@ -376,6 +373,7 @@ static uint32_t sack_range(struct usn_rtxq *q, usn_seq_t s, usn_seq_t e, uint64_
 				break; /* ring full: the straddling record stays un-SACKed */
 			r = rec_at(q, i);
 		}
+		bool had_sacked = usn_rtxq_any_sacked(q);
 		set_flags(q, r, USN_RTX_SACKED, 0);
 		newly += rec_len(r);
 		if (!*found || sent_after(r->xmit_time, r->end, *newest_xmit, *newest_end)) {
@@ -383,9 +381,8 @@ static uint32_t sack_range(struct usn_rtxq *q, usn_seq_t s, usn_seq_t e, uint64_
 			*newest_end = r->end;
 			*found = true;
 		}
-		if (!q->any_sacked || usn_seq_gt(r->end, q->high_sacked))
+		if (!had_sacked || usn_seq_gt(r->end, q->high_sacked))
 			q->high_sacked = r->end;
-		q->any_sacked = true;
 	}
 	return newly;
 }
@@ -687,7 +684,7 @@ int usn_rtxq_check(const struct usn_rtxq *q)
 		return -__LINE__;
 	if (retrans != q->retrans_bytes)
 		return -__LINE__;
-	if (any != q->any_sacked)
+	if (any != usn_rtxq_any_sacked(q))
 		return -__LINE__;
 	if (any && high != q->high_sacked)
 		return -__LINE__;

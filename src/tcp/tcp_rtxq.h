@@ -57,8 +57,13 @@ struct usn_rtxq {
 	uint32_t retrans_bytes;  /* bytes in RETRANS records not SACKED (in flight again) */
 	usn_seq_t high_sacked;   /* highest SACKed sequence + 1 (RFC 6675 HighACK-ish);
 				  * SND.UNA (the first record's start) when nothing is SACKed */
-	bool any_sacked;         /* some record is SACKED now (sacked_bytes > 0) */
 };
+
+/* Some record is SACKED now (records are never empty). */
+static inline bool usn_rtxq_any_sacked(const struct usn_rtxq *q)
+{
+	return q->sacked_bytes > 0;
+}
 
 /* 0, -EINVAL (cap 0) or -ENOMEM. cap: the most records held (e.g. send
  * buffer / MSS * 2). Splitting a record (at a SACK edge or the end of a

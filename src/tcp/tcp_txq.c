@@ -14,7 +14,11 @@
 #include "tcp_txq.h"
 #include "util.h"
 
-#define USN_TXQ_EXT_INITIAL 16
+/* Extents allocated at first: a response's header (in the ring) and its
+ * body (a file or a lent buffer) take two. The array comes with the first
+ * extent and goes when the queue empties, so an idle connection holds
+ * none (it is the largest thing a connection would otherwise keep). */
+#define USN_TXQ_EXT_INITIAL 4
 
 int usn_txq_init(struct usn_txq *q, uint32_t cap)
 {
@@ -24,12 +28,6 @@ int usn_txq_init(struct usn_txq *q, uint32_t cap)
 	int rc = usn_bytering_init(&q->ring, cap);
 	if (rc < 0)
 		return rc;
-	q->ext = calloc(USN_TXQ_EXT_INITIAL, sizeof(*q->ext));
-	if (!q->ext) {
-		usn_bytering_fini(&q->ring);
-		return -ENOMEM;
-	}
-	q->ext_cap = USN_TXQ_EXT_INITIAL;
 	q->cap = q->ring.cap;
 	return 0;
 }
@@ -71,12 +69,13 @@ void usn_txq_fini(struct usn_txq *q)
 	memset(q, 0, sizeof(*q));
 }
 
-/* Room for one more extent; false when memory runs out. */
+/* Room for one more extent (the array made or doubled); false when
+ * memory runs out. */
 static bool ext_reserve(struct usn_txq *q)
 {
 	if (q->ext_count < q->ext_cap)
 		return true;
-	uint32_t ncap = q->ext_cap * 2;
+	uint32_t ncap = q->ext_cap ? q->ext_cap * 2 : USN_TXQ_EXT_INITIAL;
 	struct usn_txq_ext *n = calloc(ncap, sizeof(*n));
 	if (!n)
 		return false;
@@ -222,5 +221,11 @@ void usn_txq_consume(struct usn_txq *q, uint32_t n)
 			q->ext_head = (q->ext_head + 1) % q->ext_cap;
 			q->ext_count--;
 		}
+	}
+	if (q->ext_count == 0 && q->ext) {
+		free(q->ext);
+		q->ext = NULL;
+		q->ext_cap = 0;
+		q->ext_head = 0;
 	}
 }

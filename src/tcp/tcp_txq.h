@@ -37,7 +37,7 @@ struct usn_txq {
 	uint32_t len;        /* bytes queued in all extents */
 	uint32_t cap;        /* bound on len; 0 until init */
 	struct usn_bytering ring;
-	struct usn_txq_ext *ext;
+	struct usn_txq_ext *ext; /* NULL while empty: an idle connection holds none */
 	uint32_t ext_cap, ext_head, ext_count;
 };
 

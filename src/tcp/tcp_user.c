@@ -75,6 +75,9 @@ int usn_tcp_listen(struct usn_tcp_conn *c, uint32_t backlog)
 		if (rc < 0)
 			return rc;
 	}
+	/* The queues share storage with cc_priv (tcp.h), which a connection
+	 * that was tried before may have filled. */
+	memset(c->cc_priv, 0, sizeof(c->cc_priv));
 	c->backlog = backlog ? USN_MIN(backlog, 65535u) : 1;
 	usn_tcp_set_state(c, USN_TCP_LISTEN);
 	usn_tcp_hash_insert(c);

@@ -287,7 +287,7 @@ static void test_rfc6675_worked_example(void **state)
 	assert_int_equal(usn_rtxq_ack(&q, seg(WRAP_BASE, 11), &rtt), 8000);
 	assert_int_equal(rtt, 0);
 	assert_true(usn_rtxq_empty(&q));
-	assert_false(q.any_sacked);
+	assert_false(usn_rtxq_any_sacked(&q));
 	assert_int_equal(q.sacked_bytes + q.lost_bytes + q.retrans_bytes, 0);
 	check_ok(&q);
 	usn_rtxq_fini(&q);
@@ -429,7 +429,7 @@ static void test_invalid_blocks_ignored_or_clipped(void **state)
 	assert_false(dsack);
 	assert_int_equal(newest, 0);
 	assert_int_equal(q.count, 4);
-	assert_false(q.any_sacked);
+	assert_false(usn_rtxq_any_sacked(&q));
 	/* n of 0 or less: nothing. */
 	assert_int_equal(usn_rtxq_sack(&q, WRAP_BASE, b, 0, &dsack, &newest), 0);
 	assert_int_equal(usn_rtxq_sack(&q, WRAP_BASE, b, -1, &dsack, &newest), 0);
@@ -648,7 +648,7 @@ static void test_mark_all_lost_and_clear_sacks(void **state)
 	/* Reneging (RFC 2018 §8): SACKs forgotten; the formerly SACKed
 	 * records count as in flight again, high_sacked back to SND.UNA. */
 	usn_rtxq_clear_sacks(&q);
-	assert_false(q.any_sacked);
+	assert_false(usn_rtxq_any_sacked(&q));
 	assert_int_equal(q.sacked_bytes, 0);
 	assert_int_equal(q.high_sacked, WRAP_BASE);
 	assert_int_equal(usn_rtxq_pipe(&q), 1000 + 2000);
@@ -722,7 +722,7 @@ static void test_ring_full(void **state)
 	assert_int_equal(sack1(&q, WRAP_BASE, seg(WRAP_BASE, 2) + 500, seg(WRAP_BASE, 3)), 0);
 	assert_int_equal(sack1(&q, WRAP_BASE, seg(WRAP_BASE, 2), seg(WRAP_BASE, 2) + 500), 0);
 	assert_int_equal(q.count, 4);
-	assert_false(q.any_sacked);
+	assert_false(usn_rtxq_any_sacked(&q));
 	check_ok(&q);
 	/* A block on record edges needs no slot; a block covering segment 3
 	 * whole and half of 4 SACKs 3 only. */
@@ -867,7 +867,7 @@ static void run_compare(struct run *r)
 	assert_int_equal(r->q.lost_bytes, lost);
 	assert_int_equal(r->q.retrans_bytes, retrans);
 	assert_int_equal(usn_rtxq_pipe(&r->q), pipe);
-	assert_int_equal(r->q.any_sacked, any);
+	assert_int_equal(usn_rtxq_any_sacked(&r->q), any);
 	if (m->una != m->nxt)
 		assert_int_equal(r->q.high_sacked, high);
 }
