@@ -219,6 +219,31 @@ static uint32_t linearize(struct usn_pool *p, uint32_t head)
 	return b;
 }
 
+/* Makes the kernel send what the TX ring holds. In copy mode one sendto()
+ * sends at most the socket's TX budget (32 frames by default, then
+ * EAGAIN), and nothing else sends the rest until the next kick: the frames
+ * of a larger burst would wait in the ring for later traffic, or for a
+ * poll() that in copy mode sends another 32 when it is called (a second
+ * later when idle). So it is kicked again while frames remain and the
+ * kernel takes some (a full completion ring also gives EAGAIN). */
+static void kick_tx(struct usn_dev_xdp *x)
+{
+	int fd = xsk_socket__fd(x->xsk);
+	for (int i = 0; i < XDP_RING / 32 + 1; i++) {
+		uint32_t left = XDP_RING - xsk_prod_nb_free(&x->tx, XDP_RING);
+		if (i > 0 && left == 0)
+			return;
+		if (sendto(fd, NULL, 0, MSG_DONTWAIT, NULL, 0) >= 0)
+			return;
+		if (errno != EAGAIN && errno != EBUSY && errno != ENOBUFS) {
+			x->dev.stats.tx_errors++;
+			return;
+		}
+		if (XDP_RING - xsk_prod_nb_free(&x->tx, XDP_RING) == left && i > 0)
+			return; /* no progress: completions first */
+	}
+}
+
 /* Sends frames on the AF_XDP ring. */
 static int ring_send(struct usn_dev_xdp *x, const uint32_t *bufs, int n)
 {
@@ -257,7 +282,7 @@ static int ring_send(struct usn_dev_xdp *x, const uint32_t *bufs, int n)
 		xsk_ring_prod__submit(&x->tx, room);
 	}
 	if (sent && xsk_ring_prod__needs_wakeup(&x->tx))
-		sendto(xsk_socket__fd(x->xsk), NULL, 0, MSG_DONTWAIT, NULL, 0);
+		kick_tx(x);
 	return sent;
 }
 
