@@ -150,7 +150,12 @@ int usn_stack_create(const struct usn_config *cfg, struct usn_stack **ret, char 
 	usn_ip_init(ip);
 	ip->tcp_input = stack_tcp_input;
 	ip->tcp_icmp_error = stack_tcp_icmp_error;
-	usn_tcp_init(&s->tcp, ip, s->secret);
+	rc = usn_tcp_init(&s->tcp, ip, s->secret);
+	if (rc < 0) {
+		snprintf(err, errlen, "no memory for the connection table");
+		usn_stack_destroy(s);
+		return rc;
+	}
 
 	if (cfg->dev[0]) {
 		struct usn_dev *dev;

@@ -113,7 +113,7 @@ struct usn_tcp;
  * its size is the stack's memory per idle connection: fields are grouped by
  * size to leave no holes, and what only a listener needs shares storage with
  * what only a connection needs (the congestion controller's state).
- * Connections come from the slab in struct usn_tcp (no allocator header).
+ * Each is one calloc().
  */
 struct usn_tcp_conn {
 	enum usn_tcp_state state;
@@ -205,13 +205,25 @@ struct usn_tcp_conn {
 	uint64_t bytes_acked, bytes_received, segs_in, segs_out;
 };
 
-#define USN_TCP_HASH_BUCKETS 16384 /* power of two */
+/* The connection table starts with USN_TCP_HASH_MIN buckets and doubles
+ * whenever there are more connections than buckets (TIME-WAIT included),
+ * up to USN_TCP_HASH_MAX: chains stay about one long from ten connections
+ * to a million. */
+#define USN_TCP_HASH_MIN 16384      /* power of two */
+#define USN_TCP_HASH_MAX (1u << 20) /* power of two */
+/* Connections in TIME-WAIT beyond which a new one lasts one tick (Linux's
+ * tcp_max_tw_buckets, whose value on a machine with 262144 hash buckets
+ * this is). */
+#define USN_TCP_MAX_TIMEWAIT 131072
 #define USN_TCP_LISTEN_BUCKETS 256
 
 struct usn_tcp {
 	struct usn_ip *ip;
 	uint8_t key[USN_TCP_KEY_LEN];
-	struct usn_tcp_conn *hash[USN_TCP_HASH_BUCKETS];
+	struct usn_tcp_conn **hash;    /* hash_mask + 1 buckets */
+	uint32_t hash_mask;
+	uint32_t ntimewait;            /* connections in TIME-WAIT */
+	uint32_t max_timewait;         /* USN_TCP_MAX_TIMEWAIT; settable */
 	struct usn_tcp_conn *listeners[USN_TCP_LISTEN_BUCKETS];
 	uint32_t nconns;
 	uint32_t max_conns;
@@ -226,7 +238,8 @@ struct usn_tcp {
 };
 
 /* tcp_conn.c */
-void usn_tcp_init(struct usn_tcp *tcp, struct usn_ip *ip, const uint8_t key[USN_TCP_KEY_LEN]);
+/* 0 or -ENOMEM (the connection table). */
+int usn_tcp_init(struct usn_tcp *tcp, struct usn_ip *ip, const uint8_t key[USN_TCP_KEY_LEN]);
 void usn_tcp_fini(struct usn_tcp *tcp);
 struct usn_tcp_conn *usn_tcp_conn_new(struct usn_tcp *tcp, int sd);
 /* Frees a connection that is CLOSED (unhashing it first). */

@@ -25,7 +25,7 @@ const char *usn_tcp_state_name(enum usn_tcp_state st)
 	return (unsigned)st < USN_ARRAY_SIZE(state_names) ? state_names[st] : "?";
 }
 
-void usn_tcp_init(struct usn_tcp *tcp, struct usn_ip *ip, const uint8_t key[USN_TCP_KEY_LEN])
+int usn_tcp_init(struct usn_tcp *tcp, struct usn_ip *ip, const uint8_t key[USN_TCP_KEY_LEN])
 {
 	memset(tcp, 0, sizeof(*tcp));
 	tcp->ip = ip;
@@ -36,32 +36,70 @@ void usn_tcp_init(struct usn_tcp *tcp, struct usn_ip *ip, const uint8_t key[USN_
 	tcp->challenge_last = *ip->now;
 	tcp->default_cc = usn_cc_default();
 	tcp->ring_cache.max = 1024; /* 4 MB of spare 4 KB blocks at most */
+	tcp->max_timewait = USN_TCP_MAX_TIMEWAIT;
+	tcp->hash = calloc(USN_TCP_HASH_MIN, sizeof(*tcp->hash));
+	if (!tcp->hash)
+		return -ENOMEM;
+	tcp->hash_mask = USN_TCP_HASH_MIN - 1;
+	return 0;
 }
 
 void usn_tcp_fini(struct usn_tcp *tcp)
 {
-	for (unsigned i = 0; i < USN_TCP_HASH_BUCKETS; i++)
+	for (uint32_t i = 0; tcp->hash && i <= tcp->hash_mask; i++)
 		while (tcp->hash[i]) {
 			struct usn_tcp_conn *c = tcp->hash[i];
 			usn_tcp_timers_stop(c);
-			c->state = USN_TCP_CLOSED;
+			usn_tcp_set_state(c, USN_TCP_CLOSED);
 			c->sd = -1;
 			usn_tcp_conn_free(c);
 		}
+	free(tcp->hash);
+	tcp->hash = NULL;
 	usn_bytering_cache_fini(&tcp->ring_cache);
 }
 
-static unsigned conn_hash(uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
+/* All 32 bits: the table takes as many low ones as it has buckets. */
+static uint32_t conn_hash(uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
 {
 	uint32_t h = raddr * 2654435761u ^ ((uint32_t)rport << 16 | lport) * 2246822519u ^ laddr;
 	h ^= h >> 15;
-	return h & (USN_TCP_HASH_BUCKETS - 1);
+	return h;
+}
+
+static struct usn_tcp_conn **conn_bucket(struct usn_tcp *tcp, const struct usn_tcp_conn *c)
+{
+	return &tcp->hash[conn_hash(c->t.laddr, c->t.lport, c->t.raddr, c->t.rport) & tcp->hash_mask];
+}
+
+/* Doubles the connection table, moving every connection once: about
+ * 10 ns each, at most log2(USN_TCP_HASH_MAX / USN_TCP_HASH_MIN) = 6 times
+ * in a stack's life (it does not shrink: 8 MB at most). Without memory
+ * the table stays as it is, its chains longer. */
+static void hash_grow(struct usn_tcp *tcp)
+{
+	uint32_t n = (tcp->hash_mask + 1) * 2;
+	struct usn_tcp_conn **t = calloc(n, sizeof(*t));
+	if (!t) {
+		USN_CTR_INC(tcp->ip->ctr, TCP_HASH_GROW_FAIL);
+		return;
+	}
+	for (uint32_t i = 0; i <= tcp->hash_mask; i++)
+		for (struct usn_tcp_conn *c = tcp->hash[i], *next; c; c = next) {
+			next = c->hnext;
+			struct usn_tcp_conn **b = &t[conn_hash(c->t.laddr, c->t.lport, c->t.raddr, c->t.rport) & (n - 1)];
+			c->hnext = *b;
+			*b = c;
+		}
+	free(tcp->hash);
+	tcp->hash = t;
+	tcp->hash_mask = n - 1;
 }
 
 struct usn_tcp_conn *usn_tcp_lookup(struct usn_tcp *tcp, uint32_t laddr, uint16_t lport, uint32_t raddr,
 				    uint16_t rport)
 {
-	for (struct usn_tcp_conn *c = tcp->hash[conn_hash(laddr, lport, raddr, rport)]; c; c = c->hnext)
+	for (struct usn_tcp_conn *c = tcp->hash[conn_hash(laddr, lport, raddr, rport) & tcp->hash_mask]; c; c = c->hnext)
 		if (c->t.lport == lport && c->t.rport == rport && c->t.raddr == raddr && c->t.laddr == laddr)
 			return c;
 	return NULL;
@@ -85,11 +123,14 @@ static struct usn_tcp_conn **bucket_of(struct usn_tcp_conn *c)
 {
 	if (c->state == USN_TCP_LISTEN)
 		return &c->tcp->listeners[c->t.lport % USN_TCP_LISTEN_BUCKETS];
-	return &c->tcp->hash[conn_hash(c->t.laddr, c->t.lport, c->t.raddr, c->t.rport)];
+	return conn_bucket(c->tcp, c);
 }
 
 void usn_tcp_hash_insert(struct usn_tcp_conn *c)
 {
+	struct usn_tcp *tcp = c->tcp;
+	if (c->state != USN_TCP_LISTEN && tcp->nconns > tcp->hash_mask + 1 && tcp->hash_mask + 1 < USN_TCP_HASH_MAX)
+		hash_grow(tcp);
 	struct usn_tcp_conn **b = bucket_of(c);
 	c->hnext = *b;
 	*b = c;
@@ -101,7 +142,7 @@ void usn_tcp_hash_remove(struct usn_tcp_conn *c)
 	 * was inserted; look in both to be safe across state changes. */
 	struct usn_tcp_conn **tables[2] = {
 		&c->tcp->listeners[c->t.lport % USN_TCP_LISTEN_BUCKETS],
-		&c->tcp->hash[conn_hash(c->t.laddr, c->t.lport, c->t.raddr, c->t.rport)],
+		conn_bucket(c->tcp, c),
 	};
 	for (int i = 0; i < 2; i++)
 		for (struct usn_tcp_conn **pp = tables[i]; *pp; pp = &(*pp)->hnext)
@@ -146,6 +187,7 @@ static void conn_release_buffers(struct usn_tcp_conn *c)
 
 void usn_tcp_conn_free(struct usn_tcp_conn *c)
 {
+	usn_tcp_set_state(c, USN_TCP_CLOSED); /* TIME-WAIT counted out */
 	usn_tcp_timers_stop(c);
 	usn_tcp_hash_remove(c);
 	usn_tcp_port_unref(c);
@@ -156,6 +198,10 @@ void usn_tcp_conn_free(struct usn_tcp_conn *c)
 
 void usn_tcp_set_state(struct usn_tcp_conn *c, enum usn_tcp_state st)
 {
+	if (c->state == USN_TCP_TIME_WAIT && st != USN_TCP_TIME_WAIT)
+		c->tcp->ntimewait--;
+	else if (st == USN_TCP_TIME_WAIT && c->state != USN_TCP_TIME_WAIT)
+		c->tcp->ntimewait++;
 	c->state = st;
 }
 
@@ -197,7 +243,7 @@ void usn_tcp_conn_done(struct usn_tcp_conn *c, int err)
 	usn_tcp_timers_stop(c);
 	unlink_from_listener(c);
 	usn_tcp_hash_remove(c);
-	c->state = USN_TCP_CLOSED;
+	usn_tcp_set_state(c, USN_TCP_CLOSED);
 	if (err > 0 && !c->so_error)
 		c->so_error = err;
 	if (c->sd >= 0) {

@@ -122,9 +122,24 @@ void usn_tcp_arm_persist(struct usn_tcp_conn *c)
 	arm(c, USN_TCP_TK_PERSIST, now_of(c) + t);
 }
 
+/* RFC 9293 §3.6.1: 2 MSL.
+ * DEVIATION(TIME-WAIT overflow): with more than max_timewait connections
+ * in TIME-WAIT (USN_TCP_MAX_TIMEWAIT), a connection entering it leaves at
+ * the next tick instead, after the ACK of the peer's FIN is sent, as Linux
+ * does past tcp_max_tw_buckets (TCP_TIMEWAIT_OVERFLOW). A server that
+ * closes first at 100k connections a second would otherwise hold six
+ * million of them; an old duplicate reaching a reopened 4-tuple is then
+ * kept out by timestamps (PAWS) and the RFC 6528 ISN clock only. */
 void usn_tcp_arm_timewait(struct usn_tcp_conn *c)
 {
-	arm(c, USN_TCP_TK_TIMEWAIT, now_of(c) + USN_TCP_TIMEWAIT_NS);
+	uint64_t d = USN_TCP_TIMEWAIT_NS;
+	bool restart = c->rtx_kind == USN_TCP_TK_TIMEWAIT && usn_timer_pending(&c->rtx_timer);
+	if (c->tcp->ntimewait > c->tcp->max_timewait) {
+		d = 0;
+		if (!restart)
+			USN_CTR_INC(c->tcp->ip->ctr, TCP_TIMEWAIT_OVERFLOW);
+	}
+	arm(c, USN_TCP_TK_TIMEWAIT, now_of(c) + d);
 }
 
 void usn_tcp_arm_delack(struct usn_tcp_conn *c)

@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rig-tcp.h"
@@ -2003,6 +2004,81 @@ static void test_timewait_fin_retransmit(void **state)
 	tr_done(r);
 }
 
+/* DEVIATION(TIME-WAIT overflow) in tcp_timer.c: past max_timewait
+ * connections in TIME-WAIT, one entering it still ACKs the peer's FIN but
+ * leaves at the next tick (Linux's tcp_max_tw_buckets); the others keep
+ * their 2 MSL. */
+static void test_timewait_overflow(void **state)
+{
+	struct rig *r = *state;
+	r->s->tcp.max_timewait = 1;
+	uint64_t ov = tr_ctr(r, "TCP_TIMEWAIT_OVERFLOW");
+	struct tr_peer p1, p2;
+	int sd1 = estab(r, &p1, 40131, TR_ALL, NULL);
+	int sd2 = estab(r, &p2, 40132, TR_ALL, NULL);
+	close_both(r, &p1, sd1);
+	assert_int_equal(r->s->tcp.ntimewait, 1);
+	assert_int_equal(tr_ctr(r, "TCP_TIMEWAIT_OVERFLOW"), ov);
+	/* The second: usnet closes, the peer ACKs and sends its FIN, which
+	 * usnet ACKs; then it is gone within a tick. */
+	rig_clear(r);
+	assert_int_equal(usn_close(r->s, sd2), 0);
+	rig_run(r);
+	note_all(&p2, r);
+	rig_clear(r);
+	tr_seg(r, &p2, USN_TCP_ACK | USN_TCP_FIN, p2.nxt, p2.rcv, NULL, 0);
+	p2.nxt++;
+	struct tr_seg s = tr_only(r);
+	assert_int_equal(s.h.flags & (USN_TCP_ACK | USN_TCP_RST), USN_TCP_ACK);
+	assert_int_equal(s.h.ack, p2.nxt);
+	assert_int_equal(tr_ctr(r, "TCP_TIMEWAIT_OVERFLOW"), ov + 1);
+	tr_advance(r, 5 * MSEC);
+	assert_null(lookup(r, &p2));
+	assert_int_equal(r->s->tcp.ntimewait, 1);
+	tr_advance(r, 50 * SEC);
+	assert_non_null(lookup(r, &p1));
+	tr_advance(r, 11 * SEC);
+	assert_null(lookup(r, &p1));
+	assert_int_equal(r->s->tcp.ntimewait, 0);
+	r->s->tcp.max_timewait = USN_TCP_MAX_TIMEWAIT;
+	tr_done(r);
+}
+
+/* The connection table doubles once there are more connections than
+ * buckets; every connection is found afterwards and leaves cleanly. */
+static void test_conn_table_grows(void **state)
+{
+	struct rig *r = *state;
+	enum { N = USN_TCP_HASH_MIN + 64 };
+	struct tr_peer *p = calloc(N, sizeof(*p));
+	int *sd = calloc(N, sizeof(*sd));
+	assert_non_null(p);
+	assert_non_null(sd);
+	assert_int_equal(r->s->tcp.hash_mask + 1, USN_TCP_HASH_MIN);
+	int l = tr_listen(r, LPORT, 16);
+	for (int i = 0; i < N; i++) {
+		tr_peer_init(&p[i], (uint16_t)(20000 + i), LPORT, TR_ALL);
+		sd[i] = tr_open_passive(r, l, &p[i]);
+	}
+	assert_int_equal(r->s->tcp.hash_mask + 1, 2 * USN_TCP_HASH_MIN);
+	for (int i = 0; i < N; i++) {
+		struct usn_tcp_conn *c = lookup(r, &p[i]);
+		assert_non_null(c);
+		assert_int_equal(c->sd, sd[i]);
+	}
+	/* The peers reset them all; each is then closed by its user. */
+	for (int i = 0; i < N; i++) {
+		rig_clear(r);
+		tr_seg(r, &p[i], USN_TCP_RST, p[i].nxt, 0, NULL, 0);
+		assert_int_equal(tr_state(r, sd[i]), USN_TCP_CLOSED);
+		assert_int_equal(usn_close(r->s, sd[i]), 0);
+	}
+	assert_int_equal(usn_close(r->s, l), 0);
+	free(p);
+	free(sd);
+	tr_done(r);
+}
+
 /* RFC 6191 §2 (RFC 9293 §3.10.7.4 note): a SYN for a connection in
  * TIME-WAIT whose timestamp is newer starts a new incarnation through the
  * listener. */
@@ -2352,6 +2428,8 @@ int main(void)
 		T(test_closewait_passive_close),
 		T(test_finwait1_simultaneous_close),
 		T(test_timewait_fin_retransmit),
+		T(test_timewait_overflow),
+		T(test_conn_table_grows),
 		T(test_timewait_syn_reuse),
 		T(test_timewait_syn_same_ts),
 		T(test_timewait_syn_old_then_rst),
