@@ -239,6 +239,7 @@ int usn_stack_run(struct usn_stack *s)
 {
 	if (!s->virtual_time)
 		s->now = usn_clock_mono_ns();
+	usn_tcp_flush(&s->tcp); /* what the application asked for since */
 	int total = 0;
 	if (s->dev) {
 		uint32_t bufs[USN_RX_BATCH];
@@ -266,6 +267,7 @@ int usn_stack_run(struct usn_stack *s)
 		}
 	}
 	usn_wheel_advance(&s->wheel, s->now);
+	usn_tcp_flush(&s->tcp);
 	usn_ip_flush(&s->ip);
 	return total;
 }

@@ -100,6 +100,8 @@ const char *usn_tcp_state_name(enum usn_tcp_state st);
 #define USN_TCPF_MORE 0x10000u      /* the user has more to send (cork) */
 #define USN_TCPF_BOUND 0x20000u     /* the user bound a local address */
 #define USN_TCPF_SYN_RETRIED 0x40000u /* SYN-SENT: SYN resent at once after an old ACK */
+#define USN_TCPF_PENDING 0x80000u    /* on tcp->pending: output at the next flush */
+#define USN_TCPF_WND_UPDATE 0x100000u /* the user read: say the window at the flush unless sent */
 
 #define USN_TCP_DEFAULT_BUF (256 * 1024)
 #define USN_TCP_MAX_WSCALE 14 /* RFC 7323 §2.3 */
@@ -235,6 +237,13 @@ struct usn_tcp {
 	uint64_t last_cookie_time;     /* when a SYN cookie was last sent; 0 never */
 	uint16_t port_refs[65536];     /* sockets holding each local port */
 	struct usn_bytering_cache ring_cache; /* spare first ring blocks of all connections */
+	/* Connections the user sent on, closed or read from since the last
+	 * usn_tcp_flush(): their segments are made then, once, so that
+	 * what one pass of the application does (a response's header and
+	 * body, then the close; a read and then the answer) leaves in as
+	 * few segments as it fits in. Entries of freed connections are NULL. */
+	struct usn_tcp_conn **pending;
+	uint32_t npending, pending_cap;
 };
 
 /* tcp_conn.c */
@@ -266,6 +275,12 @@ void usn_tcp_icmp_error(struct usn_tcp *tcp, const struct usn_icmp_repr *icmp, c
 /* tcp_output.c */
 /* Sends what the window, cwnd, Nagle and recovery allow. */
 void usn_tcp_output(struct usn_tcp_conn *c);
+/* Output for c at the next usn_tcp_flush() (at once if the list cannot
+ * grow). */
+void usn_tcp_output_later(struct usn_tcp_conn *c);
+/* Sends what the user's calls since the last flush asked for. The stack
+ * calls it at the start and the end of every usn_stack_run(). */
+void usn_tcp_flush(struct usn_tcp *tcp);
 void usn_tcp_send_ack(struct usn_tcp_conn *c);
 /* An ACK with a chosen sequence number (window and keep-alive probes). */
 void usn_tcp_send_ack_seq(struct usn_tcp_conn *c, usn_seq_t seq);

@@ -56,6 +56,9 @@ void usn_tcp_fini(struct usn_tcp *tcp)
 		}
 	free(tcp->hash);
 	tcp->hash = NULL;
+	free(tcp->pending);
+	tcp->pending = NULL;
+	tcp->npending = tcp->pending_cap = 0;
 	usn_bytering_cache_fini(&tcp->ring_cache);
 }
 
@@ -187,6 +190,12 @@ static void conn_release_buffers(struct usn_tcp_conn *c)
 
 void usn_tcp_conn_free(struct usn_tcp_conn *c)
 {
+	if (c->flags & USN_TCPF_PENDING) {
+		struct usn_tcp *tcp = c->tcp;
+		for (uint32_t i = 0; i < tcp->npending; i++)
+			if (tcp->pending[i] == c)
+				tcp->pending[i] = NULL;
+	}
 	usn_tcp_set_state(c, USN_TCP_CLOSED); /* TIME-WAIT counted out */
 	usn_tcp_timers_stop(c);
 	usn_tcp_hash_remove(c);

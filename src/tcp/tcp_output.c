@@ -16,6 +16,7 @@
  * The payload is summed from the send ring and copied into frames by
  * ip_output; no segment is kept after it is sent.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "tcp.h"
@@ -177,7 +178,7 @@ static void xmit(struct usn_tcp_conn *c, usn_seq_t seq, uint8_t flags, uint32_t 
 		else if (syn)
 			c->rcv_adv = c->rcv_nxt + win;
 		c->unacked_segs = 0;
-		c->flags &= ~USN_TCPF_ACK_NOW;
+		c->flags &= ~(USN_TCPF_ACK_NOW | USN_TCPF_WND_UPDATE);
 		usn_timer_cancel(ip->wheel, &c->delack_timer);
 	}
 }
@@ -392,6 +393,50 @@ void usn_tcp_output(struct usn_tcp_conn *c)
 		usn_tcp_arm_persist(c);
 	if (!sent_any && (c->flags & USN_TCPF_ACK_NOW))
 		usn_tcp_send_ack(c);
+}
+
+void usn_tcp_output_later(struct usn_tcp_conn *c)
+{
+	struct usn_tcp *tcp = c->tcp;
+	if (c->flags & USN_TCPF_PENDING)
+		return;
+	if (tcp->npending == tcp->pending_cap) {
+		uint32_t n = tcp->pending_cap ? tcp->pending_cap * 2 : 64;
+		struct usn_tcp_conn **p = realloc(tcp->pending, (size_t)n * sizeof(*p));
+		if (!p) {
+			usn_tcp_output(c);
+			return;
+		}
+		tcp->pending = p;
+		tcp->pending_cap = n;
+	}
+	tcp->pending[tcp->npending++] = c;
+	c->flags |= USN_TCPF_PENDING;
+}
+
+void usn_tcp_flush(struct usn_tcp *tcp)
+{
+	/* Output can free a connection (an orphan's last segment) or add
+	 * another to the list (it does not now, but the loop allows it). */
+	for (uint32_t i = 0; i < tcp->npending; i++) {
+		struct usn_tcp_conn *c = tcp->pending[i];
+		if (!c)
+			continue;
+		tcp->pending[i] = NULL;
+		c->flags &= ~USN_TCPF_PENDING;
+		usn_tcp_output(c);
+		/* A window the user's reads opened, if no segment said it
+		 * (RFC 9293 §3.8.6.2.2: by min(buffer / 2, MSS) at least). */
+		if ((c->flags & USN_TCPF_WND_UPDATE) &&
+		    (c->state == USN_TCP_ESTABLISHED || c->state == USN_TCP_FIN_WAIT_1 ||
+		     c->state == USN_TCP_FIN_WAIT_2)) {
+			uint32_t cur = usn_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+			if (usn_tcp_rcv_window(c) >= cur + USN_MIN(c->rx.cap / 2, (uint32_t)c->adv_mss))
+				usn_tcp_send_ack(c);
+		}
+		c->flags &= ~USN_TCPF_WND_UPDATE;
+	}
+	tcp->npending = 0;
 }
 
 void usn_tcp_send_tlp(struct usn_tcp_conn *c)

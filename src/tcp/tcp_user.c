@@ -182,7 +182,7 @@ int usn_tcp_send(struct usn_tcp_conn *c, const void *buf, size_t len, bool more)
 		c->flags |= USN_TCPF_MORE;
 	else
 		c->flags &= ~USN_TCPF_MORE;
-	usn_tcp_output(c);
+	usn_tcp_output_later(c);
 	return (int)n;
 }
 
@@ -197,7 +197,7 @@ int usn_tcp_send_ref(struct usn_tcp_conn *c, const void *base, size_t len, struc
 	if (n == 0)
 		return -EAGAIN;
 	c->flags &= ~USN_TCPF_MORE;
-	usn_tcp_output(c);
+	usn_tcp_output_later(c);
 	return (int)n;
 }
 
@@ -213,20 +213,21 @@ int usn_tcp_sendfile(struct usn_tcp_conn *c, int fd, off_t *offset, size_t count
 		return -EAGAIN;
 	if (n > 0) {
 		c->flags &= ~USN_TCPF_MORE;
-		usn_tcp_output(c);
+		usn_tcp_output_later(c);
 	}
 	return (int)n;
 }
 
 /* After the user took n bytes: the window may have opened enough to say
- * so (RFC 9293 §3.8.6.2.2: by a full segment or half the buffer). */
-static void rcv_consumed(struct usn_tcp_conn *c, uint32_t n, uint32_t old_win)
+ * so (RFC 9293 §3.8.6.2.2: by a full segment or half the buffer). That is
+ * decided at the flush (usn_tcp_flush()), after the rest of what the
+ * application does in this pass: a segment it sends meanwhile (the
+ * answer to what it read) carries the window, and no ACK of its own goes. */
+static void rcv_consumed(struct usn_tcp_conn *c)
 {
-	(void)n;
 	if (c->state == USN_TCP_ESTABLISHED || c->state == USN_TCP_FIN_WAIT_1 || c->state == USN_TCP_FIN_WAIT_2) {
-		uint32_t win = usn_tcp_rcv_window(c);
-		if (win >= old_win + USN_MIN(c->rx.cap / 2, (uint32_t)c->adv_mss))
-			usn_tcp_send_ack(c);
+		c->flags |= USN_TCPF_WND_UPDATE;
+		usn_tcp_output_later(c);
 	}
 }
 
@@ -247,10 +248,9 @@ int usn_tcp_recv_done(struct usn_tcp_conn *c, size_t n)
 {
 	if (n > c->rx.len)
 		return -EINVAL;
-	uint32_t old_win = usn_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 	usn_bytering_consume(&c->rx, (uint32_t)n);
 	usn_bytering_unpin(&c->rx);
-	rcv_consumed(c, (uint32_t)n, old_win);
+	rcv_consumed(c);
 	return 0;
 }
 
@@ -274,9 +274,8 @@ int usn_tcp_recv(struct usn_tcp_conn *c, void *buf, size_t len, bool peek)
 	uint32_t n = usn_bytering_peek(&c->rx, 0, buf, USN_MIN(want, c->rx.len));
 	if (peek)
 		return (int)n;
-	uint32_t old_win = usn_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 	usn_bytering_consume(&c->rx, n);
-	rcv_consumed(c, n, old_win);
+	rcv_consumed(c);
 	return (int)n;
 }
 
@@ -299,7 +298,7 @@ static void queue_fin(struct usn_tcp_conn *c)
 		 * ESTABLISHED (tcp_input.c moves to FIN-WAIT-1 then). */
 		return;
 	}
-	usn_tcp_output(c);
+	usn_tcp_output_later(c); /* with the data queued before it */
 }
 
 int usn_tcp_shutdown(struct usn_tcp_conn *c, bool rd, bool wr)

@@ -1584,14 +1584,69 @@ static void test_established_nagle(void **state)
 	rig_clear(r);
 	int one = 1;
 	assert_int_equal(usn_setsockopt(r->s, sd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
+	/* Without Nagle, a small segment goes while another is unacknowledged. */
 	assert_int_equal(usn_send(r->s, sd, "cc", 2, 0), 2);
+	rig_run(r);
+	assert_int_equal(tr_count(r), 1);
+	note_all(&p, r);
+	rig_clear(r);
 	assert_int_equal(usn_send(r->s, sd, "dd", 2, 0), 2);
 	rig_run(r);
-	assert_int_equal(tr_count(r), 2);
-	note_all(&p, r);
+	s = tr_only(r);
+	assert_memory_equal(s.data, "dd", 2);
+	tr_note(&p, &s);
+	rig_clear(r);
+	/* Sends made in one pass of the application leave together, at the
+	 * end of it (usn_tcp_flush(), as Linux's autocorking). */
+	assert_int_equal(usn_send(r->s, sd, "ee", 2, 0), 2);
+	assert_int_equal(usn_send(r->s, sd, "ff", 2, 0), 2);
+	rig_run(r);
+	s = tr_only(r);
+	assert_int_equal(s.len, 4);
+	assert_memory_equal(s.data, "eeff", 4);
+	tr_note(&p, &s);
 	tr_ack(r, &p);
 	tr_check(r, sd);
 	close_both(r, &p, sd);
+	tr_done(r);
+}
+
+/* A request read and answered in one pass of the application, which then
+ * closes: the answer carries the ACK, the opened window and the FIN in one
+ * segment (usn_tcp_flush()); no window update or delayed ACK of its own. */
+static void test_established_answer_and_close(void **state)
+{
+	struct rig *r = *state;
+	struct tr_peer p;
+	int sd = estab(r, &p, 40114, TR_ALL, NULL);
+	uint8_t q[80], a[1000], b[sizeof(q)];
+	fill(q, sizeof(q), 1);
+	fill(a, sizeof(a), 2);
+	tr_data(r, &p, q, sizeof(q));
+	assert_int_equal(tr_count(r), 0); /* the ACK is delayed */
+	assert_int_equal(usn_recv(r->s, sd, b, sizeof(b), 0), (int)sizeof(q));
+	assert_memory_equal(b, q, sizeof(q));
+	assert_int_equal(usn_send(r->s, sd, a, sizeof(a), 0), (int)sizeof(a));
+	assert_int_equal(usn_shutdown(r->s, sd, USN_SHUT_WR), 0);
+	rig_run(r);
+	struct tr_seg s = tr_only(r);
+	assert_int_equal(s.h.flags & (USN_TCP_ACK | USN_TCP_FIN | USN_TCP_SYN | USN_TCP_RST), USN_TCP_ACK | USN_TCP_FIN);
+	assert_int_equal(s.len, sizeof(a));
+	assert_memory_equal(s.data, a, sizeof(a));
+	assert_int_equal(s.h.ack, p.nxt);
+	tr_note(&p, &s);
+	/* Nothing more: the delayed ACK (40 ms) went with it; the RTO is
+	 * 200 ms at least. */
+	rig_clear(r);
+	tr_advance(r, 150 * MSEC);
+	assert_int_equal(tr_count(r), 0);
+	/* The peer ACKs and closes; usnet ACKs its FIN (TIME-WAIT). */
+	tr_seg(r, &p, USN_TCP_ACK | USN_TCP_FIN, p.nxt, p.rcv, NULL, 0);
+	p.nxt++;
+	s = tr_only(r);
+	assert_int_equal(s.h.flags, USN_TCP_ACK);
+	assert_int_equal(s.h.ack, p.nxt);
+	assert_int_equal(usn_close(r->s, sd), 0);
 	tr_done(r);
 }
 
@@ -2419,6 +2474,7 @@ int main(void)
 		T(test_established_bad_header),
 		T(test_established_urgent),
 		T(test_established_nagle),
+		T(test_established_answer_and_close),
 		T(test_established_fast_retransmit),
 		T(test_established_sack_recovery),
 		T(test_established_rto),
