@@ -237,6 +237,7 @@ struct usn_tcp {
 	uint64_t last_cookie_time;     /* when a SYN cookie was last sent; 0 never */
 	uint16_t port_refs[65536];     /* sockets holding each local port */
 	struct usn_bytering_cache ring_cache; /* spare first ring blocks of all connections */
+	struct usn_rtx_cache rtx_cache;       /* spare first retransmission arrays */
 	/* Connections the user sent on, closed or read from since the last
 	 * usn_tcp_flush(): their segments are made then, once, so that
 	 * what one pass of the application does (a response's header and

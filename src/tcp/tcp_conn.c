@@ -36,6 +36,7 @@ int usn_tcp_init(struct usn_tcp *tcp, struct usn_ip *ip, const uint8_t key[USN_T
 	tcp->challenge_last = *ip->now;
 	tcp->default_cc = usn_cc_default();
 	tcp->ring_cache.max = 1024; /* 4 MB of spare 4 KB blocks at most */
+	tcp->rtx_cache.max = 4096;  /* 1 MB of spare 8-record arrays at most */
 	tcp->max_timewait = USN_TCP_MAX_TIMEWAIT;
 	tcp->hash = calloc(USN_TCP_HASH_MIN, sizeof(*tcp->hash));
 	if (!tcp->hash)
@@ -60,6 +61,7 @@ void usn_tcp_fini(struct usn_tcp *tcp)
 	tcp->pending = NULL;
 	tcp->npending = tcp->pending_cap = 0;
 	usn_bytering_cache_fini(&tcp->ring_cache);
+	usn_rtx_cache_fini(&tcp->rtx_cache);
 }
 
 /* All 32 bits: the table takes as many low ones as it has buckets. */

@@ -91,6 +91,7 @@ int usn_tcp_conn_setup(struct usn_tcp_conn *c)
 	c->adv_mss = (uint16_t)mtu_mss;
 	if (!c->rtxq.cap && usn_rtxq_init(&c->rtxq, c->tx.cap / 256 + 64) < 0)
 		return -ENOMEM;
+	c->rtxq.cache = &c->tcp->rtx_cache;
 	c->rcv_wscale = choose_wscale(c->rx.cap);
 	c->ts_offset = usn_tcp_ts_offset(c->tcp->key, c->t.laddr, c->t.raddr);
 	return 0;

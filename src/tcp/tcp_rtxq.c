@@ -159,7 +159,11 @@ static bool room(struct usn_rtxq *q)
 	uint32_t n = q->size ? q->size * 2 : RTX_MIN_SIZE;
 	if (n > q->cap)
 		n = q->cap;
-	struct usn_rtx_rec *a = malloc((size_t)n * sizeof(*a));
+	struct usn_rtx_rec *a;
+	if (n == RTX_MIN_SIZE && q->cache && q->cache->n > 0)
+		a = q->cache->spare[--q->cache->n];
+	else
+		a = malloc((size_t)n * sizeof(*a));
 	if (!a)
 		return false;
 	for (uint32_t i = 0; i < q->count; i++)
@@ -171,11 +175,39 @@ static bool room(struct usn_rtxq *q)
 	return true;
 }
 
+/* The array of an empty queue: to the cache if it has the smallest size
+ * and the cache has room, else freed. */
+static void give_back(struct usn_rtxq *q)
+{
+	struct usn_rtx_cache *c = q->cache;
+	if (q->rec && q->size == RTX_MIN_SIZE && c && c->n < c->max) {
+		if (!c->spare) {
+			c->spare = malloc((size_t)c->max * sizeof(*c->spare));
+			if (!c->spare) {
+				free(q->rec);
+				return;
+			}
+		}
+		c->spare[c->n++] = q->rec;
+		return;
+	}
+	free(q->rec);
+}
+
+void usn_rtx_cache_fini(struct usn_rtx_cache *c)
+{
+	for (uint32_t i = 0; i < c->n; i++)
+		free(c->spare[i]);
+	free(c->spare);
+	c->spare = NULL;
+	c->n = 0;
+}
+
 /* An empty queue gives its array back: an idle connection holds none. */
 static void shrink_if_empty(struct usn_rtxq *q)
 {
 	if (q->count == 0 && q->rec) {
-		free(q->rec);
+		give_back(q);
 		q->rec = NULL;
 		q->size = 0;
 		q->head = 0;
@@ -219,7 +251,7 @@ int usn_rtxq_init(struct usn_rtxq *q, uint32_t cap)
 
 void usn_rtxq_fini(struct usn_rtxq *q)
 {
-	free(q->rec);
+	give_back(q);
 	memset(q, 0, sizeof(*q));
 }
 

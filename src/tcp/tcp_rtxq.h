@@ -47,8 +47,21 @@ struct usn_rtx_rec {
 	uint32_t xmits;      /* transmissions so far */
 };
 
+/* Spare arrays of the smallest size (a queue's first), shared by the
+ * queues of one stack: a connection that empties its queue after every
+ * response and fills it again for the next would otherwise free and
+ * allocate one each time. At most max are kept. */
+struct usn_rtx_cache {
+	struct usn_rtx_rec **spare;
+	uint32_t n, max;
+};
+
+/* Frees the spare arrays (and the list). */
+void usn_rtx_cache_fini(struct usn_rtx_cache *c);
+
 struct usn_rtxq {
 	struct usn_rtx_rec *rec; /* NULL while empty (an idle connection holds none) */
+	struct usn_rtx_cache *cache; /* optional, set by the owner after init */
 	uint32_t cap;            /* the most records held */
 	uint32_t size;           /* records allocated: grows by doubling up to cap */
 	uint32_t head, count;

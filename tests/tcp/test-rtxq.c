@@ -103,6 +103,54 @@ static void test_init_and_push_refusals(void **state)
 	usn_rtxq_fini(&q); /* idempotent */
 }
 
+/* Queues sharing a cache: an emptied queue's first-size array goes to the
+ * cache and the next queue to need one takes it; a bigger array, or one
+ * beyond the cache's max, is freed (ASan checks nothing leaks). */
+static void test_cache(void **state)
+{
+	struct usn_rtx_cache cache = {.max = 1};
+	struct usn_rtxq a, b;
+	uint64_t rtt;
+
+	(void)state;
+	assert_int_equal(usn_rtxq_init(&a, 64), 0);
+	assert_int_equal(usn_rtxq_init(&b, 64), 0);
+	a.cache = b.cache = &cache;
+	assert_int_equal(usn_rtxq_push(&a, 1000, 2000, 0, 1), 0);
+	struct usn_rtx_rec *first = a.rec;
+	assert_non_null(first);
+	assert_int_equal(usn_rtxq_ack(&a, 2000, &rtt), 1000);
+	assert_null(a.rec);
+	assert_int_equal(cache.n, 1);
+	/* b takes it, with nothing of a's records left in its view. */
+	assert_int_equal(usn_rtxq_push(&b, 7000, 7100, 0, 2), 0);
+	assert_ptr_equal(b.rec, first);
+	assert_int_equal(cache.n, 0);
+	assert_int_equal(b.count, 1);
+	assert_int_equal(usn_rtxq_at(&b, 0)->start, 7000);
+	check_ok(&b);
+	/* a grows past the first size: that array is not cached. */
+	for (uint32_t i = 0; i < 20; i++)
+		assert_int_equal(usn_rtxq_push(&a, 2000 + i * 100, 2100 + i * 100, 0, 3), 0);
+	assert_true(a.size > 8);
+	usn_rtxq_fini(&a);
+	assert_int_equal(cache.n, 0);
+	/* b's goes back at fini; a second one finds the cache full. */
+	usn_rtxq_fini(&b);
+	assert_int_equal(cache.n, 1);
+	assert_int_equal(usn_rtxq_init(&a, 64), 0);
+	assert_int_equal(usn_rtxq_init(&b, 64), 0);
+	a.cache = b.cache = &cache;
+	assert_int_equal(usn_rtxq_push(&a, 1, 2, 0, 4), 0); /* from the cache */
+	assert_int_equal(usn_rtxq_push(&b, 1, 2, 0, 4), 0); /* malloc */
+	usn_rtxq_fini(&a);
+	usn_rtxq_fini(&b); /* cache full: freed */
+	assert_int_equal(cache.n, 1);
+	usn_rtx_cache_fini(&cache);
+	assert_int_equal(cache.n, 0);
+	assert_null(cache.spare);
+}
+
 static void test_ack_partial_across_wrap(void **state)
 {
 	struct usn_rtxq q;
@@ -1273,6 +1321,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_init_and_push_refusals),
+		cmocka_unit_test(test_cache),
 		cmocka_unit_test(test_ack_partial_across_wrap),
 		cmocka_unit_test(test_ack_rtt_karn),
 		cmocka_unit_test(test_syn_fin_occupy_one),
