@@ -2169,9 +2169,10 @@ static const char *const sweep_extra[] = {
 	"a-sixty-three-byte-label-to-move-pointers-by-far-xxxxxxxxxxxxxx.nope.example.com",
 };
 
-static void test_property_sweep(void **state)
+/* Every name of the database, then the extra ones: the names of the
+ * sweeps (the caller frees them). */
+static char (*sweep_names(size_t *ret_n))[DNS_MAX_NAME * 2]
 {
-	/* every name of the database, then the extra ones */
 	char (*names)[DNS_MAX_NAME * 2] = calloc(db->nnodes + 32, sizeof(*names));
 	assert_non_null(names);
 	size_t nnames = 0;
@@ -2182,6 +2183,14 @@ static void test_property_sweep(void **state)
 	assert_true(nnames > 50);
 	for (size_t i = 0; i < sizeof(sweep_extra) / sizeof(sweep_extra[0]); i++)
 		strcpy(names[nnames++], sweep_extra[i]);
+	*ret_n = nnames;
+	return names;
+}
+
+static void test_property_sweep(void **state)
+{
+	size_t nnames;
+	char (*names)[DNS_MAX_NAME * 2] = sweep_names(&nnames);
 
 	unsigned answers = 0;
 	uint16_t id = 1;
@@ -2239,14 +2248,8 @@ static void test_exact_equals_walk(void **state)
 {
 	(void)state;
 	static uint8_t walked[65535];
-	char (*names)[DNS_MAX_NAME * 2] = calloc(db->nnodes + 32, sizeof(*names));
-	assert_non_null(names);
-	size_t nnames = 0;
-	for (uint32_t b = 0; b < db->nbuckets; b++)
-		for (struct dns_node *n = db->bucket[b]; n; n = n->hnext)
-			name_to_str(n->name, names[nnames++]);
-	for (size_t i = 0; i < sizeof(sweep_extra) / sizeof(sweep_extra[0]); i++)
-		strcpy(names[nnames++], sweep_extra[i]);
+	size_t nnames;
+	char (*names)[DNS_MAX_NAME * 2] = sweep_names(&nnames);
 	unsigned compared = 0;
 	for (size_t i = 0; i < nnames; i++)
 		for (int v = 0; v < 3; v++) {

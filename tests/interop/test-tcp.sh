@@ -193,15 +193,21 @@ else
 	usn_fail "$name" "$USN_REASON"
 fi
 
+# kernel_listening PORT: waits (5 s at most) until a kernel socket listens on PORT.
+kernel_listening() {
+	for _ in $(seq 50); do
+		usn_ns ss -Hltn "sport = :$1" | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # ---- 2. usnet-nc connects -> kernel socat listener ----
 name=nc-connect-send-${MB}m
 usn_ns timeout -k 5 120 socat -u TCP-LISTEN:5002,reuseaddr - >"$USN_WORK/c2.out" 2>"$USN_WORK/c2.socat" &
 sp=$!
 usn_track "$sp"
-for _ in $(seq 50); do
-	usn_ns ss -Hltn 'sport = :5002' | grep -q . && break
-	sleep 0.1
-done
+kernel_listening 5002
 t0=$(now_ms)
 if nc_start c2 "$A" /dev/null "$USN_HOST_IP" 5002; then
 	nc_wait 120
@@ -382,10 +388,7 @@ else
 				2>"$USN_WORK/c11b.socat" &
 			sp=$!
 			usn_track "$sp"
-			for _ in $(seq 50); do
-				usn_ns ss -Hltn 'sport = :5010' | grep -q . && break
-				sleep 0.1
-			done
+			kernel_listening 5010
 			t0=$(now_ms)
 			if nc_start c11b /dev/null "$USN_WORK/c11b.out" --seed "$old_seed" "$USN_HOST_IP" 5010; then
 				nc_wait 10

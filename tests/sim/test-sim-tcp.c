@@ -754,22 +754,29 @@ static uint64_t ctr(struct usn_stack *s, const char *name)
 	return v;
 }
 
+/* A's socket from aport starts connecting to B. Returns 0, or -1 with why. */
+static int tw_connect(struct tw_run *t, uint16_t aport, char *why, size_t whylen)
+{
+	struct sim *sim = &t->sim;
+	t->ca = usn_socket(sim->a, USN_SOCK_STREAM);
+	struct usn_addr me = usn_addr_v4(0, aport), to = usn_addr_v4(SIM_ADDR_B, TW_PORT);
+	int rc = usn_bind(sim->a, t->ca, &me);
+	if (rc == 0)
+		rc = usn_connect(sim->a, t->ca, &to);
+	if (rc != -EINPROGRESS) {
+		snprintf(why, whylen, "bind or connect from port %u: %d", aport, rc);
+		return -1;
+	}
+	return 0;
+}
+
 /* A opens a connection from aport to B; B sends a byte and closes first;
  * A reads it and the end of stream, and closes. Returns 0, or -1 with why. */
 static int tw_exchange(struct tw_run *t, int lsd, uint16_t aport, bool connect_now, char *why, size_t whylen)
 {
 	struct sim *sim = &t->sim;
-	if (connect_now) {
-		t->ca = usn_socket(sim->a, USN_SOCK_STREAM);
-		struct usn_addr me = usn_addr_v4(0, aport), to = usn_addr_v4(SIM_ADDR_B, TW_PORT);
-		int rc = usn_bind(sim->a, t->ca, &me);
-		if (rc == 0)
-			rc = usn_connect(sim->a, t->ca, &to);
-		if (rc != -EINPROGRESS) {
-			snprintf(why, whylen, "bind or connect from port %u: %d", aport, rc);
-			return -1;
-		}
-	}
+	if (connect_now && tw_connect(t, aport, why, whylen) < 0)
+		return -1;
 	sim_run_for(sim, USN_NSEC_PER_SEC);
 	int cb = usn_accept(sim->b, lsd, NULL);
 	if (cb < 0) {
@@ -866,15 +873,8 @@ static int run_timewait(uint64_t seed, bool verbose, char *why, size_t whylen)
 	uint64_t b_rst = ctr(sim->b, "TCP_IN_RSTS"), b_paws = ctr(sim->b, "TCP_DROP_PAWS");
 	/* The second incarnation. */
 	uint64_t t0 = sim->now;
-	t->ca = usn_socket(sim->a, USN_SOCK_STREAM);
-	struct usn_addr me = usn_addr_v4(0, aport), to = usn_addr_v4(SIM_ADDR_B, TW_PORT);
-	int rc = usn_bind(sim->a, t->ca, &me);
-	if (rc == 0)
-		rc = usn_connect(sim->a, t->ca, &to);
-	if (rc != -EINPROGRESS) {
-		snprintf(why, whylen, "second bind or connect from port %u: %d", aport, rc);
+	if (tw_connect(t, aport, why, whylen) < 0)
 		goto out;
-	}
 	if (sim_run_until(sim, t0 + 30 * USN_NSEC_PER_SEC, tw_established, t)) {
 		snprintf(why, whylen, "second connection not established in 30 s");
 		goto out;

@@ -950,6 +950,20 @@ static void half_open(struct rig *r, struct tr_peer *p, struct tr_seg *ret)
 		p->ts_recent = ret->h.opts.ts_val;
 }
 
+/* Ends a handshake usnet answered (half_open()): the peer's ACK, the
+ * connection accepted from listener l and established, the listener
+ * closed, then the connection closed from both sides (TIME-WAIT). */
+static void accept_and_close(struct rig *r, struct tr_peer *p, int l)
+{
+	tr_ack(r, p);
+	int sd = usn_accept(r->s, l, NULL);
+	assert_true(sd >= 0);
+	assert_int_equal(tr_state(r, sd), USN_TCP_ESTABLISHED);
+	tr_check(r, sd);
+	assert_int_equal(usn_close(r->s, l), 0);
+	close_both(r, p, sd);
+}
+
 /* RFC 9293 §3.10.7.4 (a retransmitted SYN, §3.5 figure 9 recovery): a
  * duplicate of the SYN in SYN-RECEIVED is answered with the same SYN-ACK. */
 static void test_synrcvd_syn_retransmit(void **state)
@@ -2148,23 +2162,13 @@ static void test_timewait_syn_reuse(void **state)
 	uint64_t reused = tr_ctr(r, "TCP_TIMEWAIT_REUSED");
 	p.iss += 100000;
 	p.tsval += 1000;
-	rig_clear(r);
-	peer_syn(r, &p, NULL, 0);
-	struct tr_seg s = tr_only(r);
+	struct tr_seg s;
+	half_open(r, &p, &s);
 	assert_int_equal(s.h.flags, USN_TCP_SYN | USN_TCP_ACK);
 	assert_int_equal(s.h.ack, p.iss + 1);
 	assert_int_equal(tr_ctr(r, "TCP_TIMEWAIT_REUSED"), reused + 1);
 	assert_int_equal(lookup(r, &p)->state, USN_TCP_SYN_RECEIVED);
-	p.uiss = s.h.seq;
-	p.rcv = s.h.seq + 1;
-	p.nxt = p.iss + 1;
-	p.ts_recent = s.h.opts.ts_val;
-	tr_ack(r, &p);
-	sd = usn_accept(r->s, l, NULL);
-	assert_true(sd >= 0);
-	assert_int_equal(tr_state(r, sd), USN_TCP_ESTABLISHED);
-	assert_int_equal(usn_close(r->s, l), 0);
-	close_both(r, &p, sd);
+	accept_and_close(r, &p, l);
 	tr_done(r);
 }
 
@@ -2198,23 +2202,12 @@ static void test_timewait_syn_same_ts(void **state)
 	/* equal TSval, sequence number beyond it: a new incarnation */
 	p.tsval = lookup(r, &p)->ts_recent;
 	p.iss = tw_rcv + 100000;
-	rig_clear(r);
-	peer_syn(r, &p, NULL, 0);
-	s = tr_only(r);
+	half_open(r, &p, &s);
 	assert_int_equal(s.h.flags, USN_TCP_SYN | USN_TCP_ACK);
 	assert_int_equal(s.h.ack, p.iss + 1);
 	assert_int_equal(tr_ctr(r, "TCP_TIMEWAIT_REUSED"), reused + 1);
 	assert_int_equal(lookup(r, &p)->state, USN_TCP_SYN_RECEIVED);
-	p.uiss = s.h.seq;
-	p.rcv = s.h.seq + 1;
-	p.nxt = p.iss + 1;
-	p.ts_recent = s.h.opts.ts_val;
-	tr_ack(r, &p);
-	sd = usn_accept(r->s, l, NULL);
-	assert_true(sd >= 0);
-	assert_int_equal(tr_state(r, sd), USN_TCP_ESTABLISHED);
-	assert_int_equal(usn_close(r->s, l), 0);
-	close_both(r, &p, sd);
+	accept_and_close(r, &p, l);
 	tr_done(r);
 }
 
@@ -2260,22 +2253,11 @@ static void test_timewait_syn_old_then_rst(void **state)
 	assert_null(lookup(r, &p));
 	/* the same SYN again: a new connection from the listener */
 	p.tsval -= 1;
-	rig_clear(r);
-	peer_syn(r, &p, NULL, 0);
-	s = tr_only(r);
+	half_open(r, &p, &s);
 	assert_int_equal(s.h.flags, USN_TCP_SYN | USN_TCP_ACK);
 	assert_int_equal(s.h.ack, p.iss + 1);
 	assert_int_equal(tr_ctr(r, "TCP_TIMEWAIT_REUSED"), reused);
-	p.uiss = s.h.seq;
-	p.rcv = s.h.seq + 1;
-	p.nxt = p.iss + 1;
-	p.ts_recent = s.h.opts.ts_val;
-	tr_ack(r, &p);
-	sd = usn_accept(r->s, l, NULL);
-	assert_true(sd >= 0);
-	assert_int_equal(tr_state(r, sd), USN_TCP_ESTABLISHED);
-	assert_int_equal(usn_close(r->s, l), 0);
-	close_both(r, &p, sd);
+	accept_and_close(r, &p, l);
 	tr_done(r);
 }
 
@@ -2306,22 +2288,11 @@ static void test_timewait_syn_reuse_iss(void **state)
 	tr_advance(r, 1 * MSEC);
 	p.iss += 100000;
 	p.tsval += 1000;
-	rig_clear(r);
-	peer_syn(r, &p, NULL, 0);
-	struct tr_seg s = tr_only(r);
+	struct tr_seg s;
+	half_open(r, &p, &s);
 	assert_int_equal(s.h.flags, USN_TCP_SYN | USN_TCP_ACK);
 	assert_true(usn_seq_geq(s.h.seq, old_nxt));
-	p.uiss = s.h.seq;
-	p.rcv = s.h.seq + 1;
-	p.nxt = p.iss + 1;
-	p.ts_recent = s.h.opts.ts_val;
-	tr_ack(r, &p);
-	sd = usn_accept(r->s, l, NULL);
-	assert_true(sd >= 0);
-	assert_int_equal(tr_state(r, sd), USN_TCP_ESTABLISHED);
-	tr_check(r, sd);
-	assert_int_equal(usn_close(r->s, l), 0);
-	close_both(r, &p, sd);
+	accept_and_close(r, &p, l);
 	tr_done(r);
 }
 
