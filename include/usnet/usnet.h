@@ -107,7 +107,10 @@ USNET_API void usn_stack_destroy(struct usn_stack *s);
  * -EINTR when a signal interrupted the sleep. */
 USNET_API int usn_stack_poll(struct usn_stack *s, int timeout_ms);
 /* The descriptor the stack sleeps on (-1 when none), and the time in ms until
- * its next timer (-1 when none), for applications with their own loop. */
+ * its next timer (-1 when none), for applications with their own loop.
+ * The timeout is 0 while output waits for the next usn_stack_poll(): the
+ * ACKs of segments that woke the user go after the user's turn, with
+ * what it sends or closes then. */
 USNET_API int usn_stack_fd(const struct usn_stack *s);
 USNET_API int usn_stack_timeout_ms(const struct usn_stack *s);
 

@@ -232,6 +232,8 @@ void usn_stack_set_time(struct usn_stack *s, uint64_t now)
 
 uint64_t usn_stack_next_timer(const struct usn_stack *s)
 {
+	if (s->tcp.npending > 0)
+		return s->now; /* output waits for the next pass */
 	return usn_wheel_next_expiry(&s->wheel);
 }
 
@@ -267,7 +269,7 @@ int usn_stack_run(struct usn_stack *s)
 		}
 	}
 	usn_wheel_advance(&s->wheel, s->now);
-	usn_tcp_flush(&s->tcp);
+	usn_tcp_flush_undeferred(&s->tcp); /* the rest after the user's turn */
 	usn_ip_flush(&s->ip);
 	return total;
 }
@@ -279,6 +281,8 @@ int usn_stack_fd(const struct usn_stack *s)
 
 int usn_stack_timeout_ms(const struct usn_stack *s)
 {
+	if (s->tcp.npending > 0)
+		return 0;
 	uint64_t next = usn_wheel_next_expiry(&s->wheel);
 	if (next == UINT64_MAX)
 		return -1;

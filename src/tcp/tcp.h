@@ -102,6 +102,7 @@ const char *usn_tcp_state_name(enum usn_tcp_state st);
 #define USN_TCPF_SYN_RETRIED 0x40000u /* SYN-SENT: SYN resent at once after an old ACK */
 #define USN_TCPF_PENDING 0x80000u    /* on tcp->pending: output at the next flush */
 #define USN_TCPF_WND_UPDATE 0x100000u /* the user read: say the window at the flush unless sent */
+#define USN_TCPF_DEFER 0x200000u     /* pending: input woke the user, who answers first */
 
 #define USN_TCP_DEFAULT_BUF (256 * 1024)
 #define USN_TCP_MAX_WSCALE 14 /* RFC 7323 §2.3 */
@@ -279,9 +280,17 @@ void usn_tcp_output(struct usn_tcp_conn *c);
 /* Output for c at the next usn_tcp_flush() (at once if the list cannot
  * grow). */
 void usn_tcp_output_later(struct usn_tcp_conn *c);
-/* Sends what the user's calls since the last flush asked for. The stack
- * calls it at the start and the end of every usn_stack_run(). */
+/* Output for c, which a segment just woke the user of: at the next
+ * usn_tcp_flush() that is not usn_tcp_flush_undeferred(), so that what
+ * the user does about it (a request after the connection opened, a close
+ * after the peer's FIN, a read) leaves in the same segment as the ACK. */
+void usn_tcp_output_deferred(struct usn_tcp_conn *c);
+/* Sends what the user's calls since the last flush asked for, and the
+ * deferred output of input. usn_stack_run() calls it first. */
 void usn_tcp_flush(struct usn_tcp *tcp);
+/* The same, leaving deferred connections for the next usn_tcp_flush():
+ * usn_stack_run() calls it last, before the user sees the wake-ups. */
+void usn_tcp_flush_undeferred(struct usn_tcp *tcp);
 void usn_tcp_send_ack(struct usn_tcp_conn *c);
 /* An ACK with a chosen sequence number (window and keep-alive probes). */
 void usn_tcp_send_ack_seq(struct usn_tcp_conn *c, usn_seq_t seq);

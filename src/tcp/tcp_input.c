@@ -70,6 +70,24 @@ static void challenge_ack(struct usn_tcp_conn *c)
 	usn_tcp_send_ack(c);
 }
 
+/* What a segment leaves to send (an ACK, data the ACK let out) goes after
+ * the user of the connection has seen the wake-up the segment made: at
+ * the start of the stack's next pass, which comes at once (the stack's
+ * timeout is 0 while output waits). So the ACK of a connection's opening
+ * carries the request the user then writes, the ACK of a response and of
+ * the peer's FIN carry the user's next request or FIN, and the window a
+ * read opens goes with it. Connections no user holds send now.
+ * DEVIATION(RFC 9293 §3.10.7.4 "send an acknowledgment"; RFC 1122
+ * §4.2.3.2): the ACK waits one pass of the application, microseconds,
+ * where the RFCs let it wait up to 500 ms. */
+static void output_after_input(struct usn_tcp_conn *c)
+{
+	if (c->sd >= 0)
+		usn_tcp_output_deferred(c);
+	else
+		usn_tcp_output(c);
+}
+
 static uint8_t choose_wscale(uint32_t buf)
 {
 	uint8_t ws = 0;
@@ -527,7 +545,10 @@ static void syn_sent_input(struct usn_tcp_conn *c, struct seg *s)
 		}
 		c->flags |= USN_TCPF_ACK_NOW;
 		usn_tcp_notify(c); /* connect() completed: writable */
-		usn_tcp_output(c);
+		/* The third segment of the handshake waits for the user's
+		 * first data, which it carries (RFC 9293 §3.5 allows data on
+		 * it), until the next pass at most. */
+		output_after_input(c);
 		return;
 	}
 	/* Simultaneous open: <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>. */
@@ -1001,7 +1022,7 @@ static void established_input(struct usn_tcp_conn *c, struct seg *s)
 	} else if (fin && !fin_in_order) {
 		c->flags |= USN_TCPF_ACK_NOW; /* out of order: ask again */
 	}
-	usn_tcp_output(c);
+	output_after_input(c);
 }
 
 /* ---- entry ---- */

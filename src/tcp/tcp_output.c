@@ -414,16 +414,28 @@ void usn_tcp_output_later(struct usn_tcp_conn *c)
 	c->flags |= USN_TCPF_PENDING;
 }
 
-void usn_tcp_flush(struct usn_tcp *tcp)
+void usn_tcp_output_deferred(struct usn_tcp_conn *c)
+{
+	usn_tcp_output_later(c);
+	if (c->flags & USN_TCPF_PENDING)
+		c->flags |= USN_TCPF_DEFER;
+}
+
+static void flush(struct usn_tcp *tcp, bool keep_deferred)
 {
 	/* Output can free a connection (an orphan's last segment) or add
 	 * another to the list (it does not now, but the loop allows it). */
+	uint32_t kept = 0;
 	for (uint32_t i = 0; i < tcp->npending; i++) {
 		struct usn_tcp_conn *c = tcp->pending[i];
 		if (!c)
 			continue;
 		tcp->pending[i] = NULL;
-		c->flags &= ~USN_TCPF_PENDING;
+		if (keep_deferred && (c->flags & USN_TCPF_DEFER)) {
+			tcp->pending[kept++] = c; /* kept < i + 1: already visited */
+			continue;
+		}
+		c->flags &= ~(USN_TCPF_PENDING | USN_TCPF_DEFER);
 		usn_tcp_output(c);
 		/* A window the user's reads opened, if no segment said it
 		 * (RFC 9293 §3.8.6.2.2: by min(buffer / 2, MSS) at least). */
@@ -436,7 +448,17 @@ void usn_tcp_flush(struct usn_tcp *tcp)
 		}
 		c->flags &= ~USN_TCPF_WND_UPDATE;
 	}
-	tcp->npending = 0;
+	tcp->npending = kept;
+}
+
+void usn_tcp_flush(struct usn_tcp *tcp)
+{
+	flush(tcp, false);
+}
+
+void usn_tcp_flush_undeferred(struct usn_tcp *tcp)
+{
+	flush(tcp, true);
 }
 
 void usn_tcp_send_tlp(struct usn_tcp_conn *c)

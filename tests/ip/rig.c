@@ -100,17 +100,25 @@ static void drain(struct rig *r)
 	}
 }
 
-void rig_run(struct rig *r)
+void rig_pass(struct rig *r)
 {
 	usn_stack_set_time(r->s, r->now);
 	note_use(r);
-	/* One pass takes a bounded batch: loop until the wire to A is empty. */
+	usn_stack_run(r->s);
+	note_use(r);
+	drain(r);
+}
+
+void rig_run(struct rig *r)
+{
+	/* One pass takes a bounded batch: loop until the wire to A is empty
+	 * and, as an application's loop does, while output waits for the
+	 * next pass (the stack's timeout is 0 then). */
 	for (int pass = 0; pass < 1000; pass++) {
-		usn_stack_run(r->s);
-		note_use(r);
-		drain(r);
+		rig_pass(r);
 		uint64_t next = usn_memlink_next_arrival(r->link);
-		if (usn_memlink_in_flight(r->link, 1) == 0 || next > r->now)
+		bool wire = usn_memlink_in_flight(r->link, 1) > 0 && next <= r->now;
+		if (!wire && usn_stack_timeout_ms(r->s) != 0)
 			break;
 	}
 }

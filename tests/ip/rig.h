@@ -69,6 +69,9 @@ int rig_teardown(void **state);
 
 /* Processes everything that arrived by r->now; captures what the stack sent. */
 void rig_run(struct rig *r);
+/* One usn_stack_run() and the frames it sent; what the stack leaves for
+ * the next pass (output after the user's turn) stays. */
+void rig_pass(struct rig *r);
 /* Moves virtual time to t (or by ns), stopping at every timer and arrival. */
 void rig_advance_to(struct rig *r, uint64_t t);
 void rig_advance(struct rig *r, uint64_t ns);

@@ -316,7 +316,7 @@ int tr_open_passive(struct rig *r, int lsd, struct tr_peer *p)
 	return sd;
 }
 
-int tr_open_active(struct rig *r, struct tr_peer *p)
+int tr_connect_synack(struct rig *r, struct tr_peer *p)
 {
 	rig_run(r);
 	rig_clear(r);
@@ -346,9 +346,15 @@ int tr_open_active(struct rig *r, struct tr_peer *p)
 	if (!(p->opts & TR_WS))
 		p->uws = 0;
 	tr_emit(r, &h, NULL, 0);
-	rig_run(r);
 	p->nxt = p->iss + 1;
-	s = tr_only(r);
+	return sd;
+}
+
+int tr_open_active(struct rig *r, struct tr_peer *p)
+{
+	int sd = tr_connect_synack(r, p);
+	rig_run(r);
+	struct tr_seg s = tr_only(r);
 	assert_int_equal(s.h.flags, USN_TCP_ACK);
 	assert_int_equal(s.h.seq, p->uiss + 1);
 	assert_int_equal(s.h.ack, p->iss + 1);

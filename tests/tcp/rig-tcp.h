@@ -115,6 +115,8 @@ int tr_open_passive(struct rig *r, int lsd, struct tr_peer *p);
 /* usn_connect to the peer, answer the SYN with a SYN-ACK (p->opts), check
  * the ACK: the connected descriptor, captures cleared. */
 int tr_open_active(struct rig *r, struct tr_peer *p);
+/* The same up to the SYN-ACK, which is sent but not yet processed. */
+int tr_connect_synack(struct rig *r, struct tr_peer *p);
 
 /* End of every test: all descriptors closed by the test; runs virtual time
  * (past TIME-WAIT, up to 2000 s of retransmissions) until no connection is

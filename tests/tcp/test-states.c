@@ -1664,6 +1664,81 @@ static void test_established_answer_and_close(void **state)
 	tr_done(r);
 }
 
+/* The ACK that a segment calls for waits for the user's turn (output
+ * after input, tcp_input.c): the third segment of the handshake carries
+ * the request the user writes on the connect wake-up; with nothing
+ * written it goes alone at the next pass. The stack's timeout is 0 while
+ * it waits. */
+static void test_synsent_ack_carries_request(void **state)
+{
+	struct rig *r = *state;
+	uint8_t q[100];
+	fill(q, sizeof(q), 3);
+	for (int write_first = 1; write_first >= 0; write_first--) {
+		struct tr_peer p;
+		tr_peer_init(&p, (uint16_t)(86 + write_first), 0, TR_ALL);
+		int sd = tr_connect_synack(r, &p);
+		rig_pass(r);
+		assert_int_equal(tr_count(r), 0);
+		assert_int_equal(usn_stack_timeout_ms(r->s), 0);
+		uint32_t ev = 0;
+		assert_true(has_event(r, sd, &ev));
+		assert_true(ev & USN_EV_OUT);
+		assert_int_equal(tr_state(r, sd), USN_TCP_ESTABLISHED);
+		if (write_first)
+			assert_int_equal(usn_send(r->s, sd, q, sizeof(q), 0), (int)sizeof(q));
+		rig_pass(r);
+		struct tr_seg s = tr_only(r);
+		assert_int_equal(s.h.flags & (USN_TCP_ACK | USN_TCP_SYN | USN_TCP_FIN | USN_TCP_RST), USN_TCP_ACK);
+		assert_int_equal(s.h.seq, p.uiss + 1);
+		assert_int_equal(s.h.ack, p.iss + 1);
+		assert_int_equal(s.len, write_first ? sizeof(q) : 0);
+		if (write_first)
+			assert_memory_equal(s.data, q, sizeof(q));
+		tr_note(&p, &s);
+		assert_int_not_equal(usn_stack_timeout_ms(r->s), 0);
+		rig_clear(r);
+		if (write_first) {
+			tr_ack(r, &p);
+			rig_clear(r);
+		}
+		close_both(r, &p, sd);
+	}
+	tr_done(r);
+}
+
+/* The same on the way out: the ACK of the peer's response and FIN
+ * carries the FIN of the user's close (one segment, not two), and a read
+ * that opens the window needs no segment of its own. */
+static void test_closewait_ack_carries_fin(void **state)
+{
+	struct rig *r = *state;
+	struct tr_peer p;
+	int sd = estab(r, &p, 40115, TR_ALL, NULL);
+	uint8_t a[1000], b[sizeof(a) + 1];
+	fill(a, sizeof(a), 4);
+	struct usn_tcp_repr h = tr_repr(&p, USN_TCP_ACK | USN_TCP_PSH | USN_TCP_FIN, p.nxt, p.rcv);
+	tr_emit(r, &h, a, sizeof(a));
+	p.nxt += sizeof(a) + 1;
+	rig_pass(r);
+	assert_int_equal(tr_count(r), 0);
+	assert_int_equal(tr_state(r, sd), USN_TCP_CLOSE_WAIT);
+	assert_int_equal(usn_recv(r->s, sd, b, sizeof(b), 0), (int)sizeof(a));
+	assert_memory_equal(b, a, sizeof(a));
+	assert_int_equal(usn_recv(r->s, sd, b, sizeof(b), 0), 0);
+	assert_int_equal(usn_close(r->s, sd), 0);
+	rig_pass(r);
+	struct tr_seg s = tr_only(r);
+	assert_int_equal(s.h.flags & (USN_TCP_ACK | USN_TCP_SYN | USN_TCP_FIN | USN_TCP_RST), USN_TCP_ACK | USN_TCP_FIN);
+	assert_int_equal(s.len, 0);
+	assert_int_equal(s.h.ack, p.nxt);
+	tr_note(&p, &s);
+	rig_clear(r);
+	tr_ack(r, &p); /* LAST-ACK to CLOSED */
+	assert_int_equal(tr_count(r), 0);
+	tr_done(r);
+}
+
 /* RFC 5681 §3.2 (without SACK): the third duplicate ACK retransmits the
  * first unacknowledged segment, and only it. */
 static void test_established_fast_retransmit(void **state)
@@ -2446,6 +2521,8 @@ int main(void)
 		T(test_established_urgent),
 		T(test_established_nagle),
 		T(test_established_answer_and_close),
+		T(test_synsent_ack_carries_request),
+		T(test_closewait_ack_carries_fin),
 		T(test_established_fast_retransmit),
 		T(test_established_sack_recovery),
 		T(test_established_rto),
