@@ -35,6 +35,7 @@ struct load_opts {
 	char path[2048];
 	uint32_t depth;        /* requests in flight per connection */
 	bool close;            /* one request per connection */
+	uint32_t max_connecting; /* connection attempts in progress at once */
 	/* DNS */
 	const char *qfile;
 	double rate;           /* queries a second, 0: closed loop */

@@ -86,6 +86,7 @@ struct hload {
 	uint64_t measure_from;
 	bool stopping;
 	bool primed;          /* the first connection attempt has ended */
+	uint32_t connecting;  /* connections in H_CONNECTING */
 	uint32_t next_port;   /* the next local port to try */
 	struct drain *drain;
 	uint32_t ndrain, drain_cap, drain_used;
@@ -179,10 +180,19 @@ static void drain_run(struct hload *h, uint32_t i)
 
 /* ---- connections ---- */
 
-static void conn_reset_state(struct hconn *c)
+static void set_state(struct hload *h, struct hconn *c, enum hstate st)
+{
+	if (c->st == H_CONNECTING)
+		h->connecting--;
+	if (st == H_CONNECTING)
+		h->connecting++;
+	c->st = st;
+}
+
+static void conn_reset_state(struct hload *h, struct hconn *c)
 {
 	c->sd = -1;
-	c->st = H_IDLE;
+	set_state(h, c, H_IDLE);
 	c->inflight = c->pending = 0;
 	c->out_rem = 0;
 	c->ts_head = 0;
@@ -211,7 +221,7 @@ static void conn_end(struct hload *h, struct hconn *c, bool abort, uint64_t now)
 		else
 			usn_close(h->s, c->sd);
 	}
-	conn_reset_state(c);
+	conn_reset_state(h, c);
 	c->retry_at = now;
 	conn_connect(h, c, now);
 }
@@ -260,7 +270,7 @@ static void connect_failed(struct hload *h, struct hconn *c, int err, uint64_t n
 	}
 	if (c->sd >= 0)
 		usn_abort(h->s, c->sd);
-	conn_reset_state(c);
+	conn_reset_state(h, c);
 	/* No port free: wait a little for one (LAST-ACKs end in one RTT). */
 	c->retry_at = now + (err == -EADDRINUSE || err == -EMFILE ? NS_PER_MS : 0);
 }
@@ -268,6 +278,13 @@ static void connect_failed(struct hload *h, struct hconn *c, int err, uint64_t n
 static void conn_connect(struct hload *h, struct hconn *c, uint64_t now)
 {
 	if (!budget(h) || now < c->retry_at)
+		return;
+	/* At most --max-connecting attempts at once; the others wait for
+	 * the next tick (5 ms). All of 10 000 at once, the SYN-ACKs came back
+	 * faster than one core takes them, the kernel dropped most on the
+	 * full receive ring, and the retransmissions, all timed from the same
+	 * start, came back as the same burst. */
+	if (h->connecting >= h->o->max_connecting)
 		return;
 	c->t_start = now;
 	int sd = usn_socket(h->s, USN_SOCK_STREAM);
@@ -300,7 +317,7 @@ static void conn_connect(struct hload *h, struct hconn *c, uint64_t now)
 		connect_failed(h, c, rc, now);
 		return;
 	}
-	c->st = H_CONNECTING;
+	set_state(h, c, H_CONNECTING);
 	if (measuring(h, now))
 		h->st->conns++;
 }
@@ -461,7 +478,7 @@ static bool conn_read(struct hload *h, struct hconn *c, uint64_t now)
 		 * the next connection now. */
 		give_back(h, c, c->inflight + c->pending);
 		drain_add(h, c->sd, now);
-		conn_reset_state(c);
+		conn_reset_state(h, c);
 		c->retry_at = now;
 		conn_connect(h, c, now);
 		return false;
@@ -480,7 +497,7 @@ static void conn_event(struct hload *h, struct hconn *c, uint64_t now)
 		}
 		if (!(usn_socket_poll(h->s, c->sd) & USN_EV_OUT))
 			return;
-		c->st = H_OPEN;
+		set_state(h, c, H_OPEN);
 	}
 	if (c->st != H_OPEN)
 		return;
@@ -622,7 +639,8 @@ int load_http_run(struct usn_stack *s, const struct load_opts *o, struct load_st
 		r = (uint32_t)start;
 	h.next_port = EPHEMERAL_LO + r % (EPHEMERAL_HI - EPHEMERAL_LO + 1);
 	for (uint32_t i = 0; i < o->conns; i++) {
-		conn_reset_state(&h.c[i]);
+		h.c[i].st = H_IDLE;
+		conn_reset_state(&h, &h.c[i]);
 		h.c[i].ts = h.ts_all + (size_t)i * h.depth;
 		h.c[i].retry_at = i == 0 ? start : UINT64_MAX;
 	}

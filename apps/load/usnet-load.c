@@ -50,10 +50,13 @@ static void usage(FILE *out)
 		"                      (default 2000 for HTTP, 5000 for DNS)\n"
 		"      --warmup T      run T first without counting it (with -d only)\n"
 		"      --json          the summary as one JSON object on stdout\n"
+		"      --counters      then the stack's counters (non-zero ones) on stderr\n"
 		"http: URL is http://A.B.C.D[:PORT][/PATH] (no names: no resolver on usnet)\n"
 		"      --path PATH     the path asked (default: the URL's, or /)\n"
 		"      --host HOST     the Host field (default: the URL's host[:port])\n"
 		"      --pipeline N    requests in flight on each connection (default 1, max 1024)\n"
+		"      --max-connecting N  connection attempts in progress at once (default\n"
+		"                      1024; the others wait for their turn)\n"
 		"      --close         one request per connection (\"Connection: close\"); the\n"
 		"                      server closes first, so no TIME-WAIT holds our ports; what\n"
 		"                      limits the rate is then the 28232 ephemeral ports\n"
@@ -323,10 +326,12 @@ int main(int argc, char **argv)
 		{"host", required_argument, NULL, 'H'},
 		{"pipeline", required_argument, NULL, 'P'},
 		{"close", no_argument, NULL, 'C'},
+		{"max-connecting", required_argument, NULL, 'M'},
 		{"timeout", required_argument, NULL, 'T'},
 		{"warmup", required_argument, NULL, 'W'},
 		{"sockets", required_argument, NULL, 'S'},
 		{"json", no_argument, NULL, 'J'},
+		{"counters", no_argument, NULL, 'K'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -335,9 +340,10 @@ int main(int argc, char **argv)
 	usn_config_init(&cfg);
 	static struct load_opts o;
 	o.depth = 1;
+	o.max_connecting = 1024;
 	o.sockets = 4;
 	bool path_set = false, host_set = false, dur_set = false, timeout_set = false, depth_set = false;
-	bool rate_set = false, sockets_set = false, req_rate_set = false;
+	bool rate_set = false, sockets_set = false, req_rate_set = false, counters = false;
 	int c, idx, rc;
 	uint64_t v;
 	while ((c = getopt_long(argc, argv, "c:d:n:f:Q:R:hV", opts, &idx)) != -1) {
@@ -410,6 +416,13 @@ int main(int argc, char **argv)
 		case 'C':
 			o.close = true;
 			break;
+		case 'M':
+			if (parse_u64(optarg, 1, 1000000, &v) < 0) {
+				fprintf(stderr, "usnet-load: --max-connecting: expected 1..1000000, got '%s'\n", optarg);
+				return 2;
+			}
+			o.max_connecting = (uint32_t)v;
+			break;
 		case 'T':
 			if (parse_u64(optarg, 1, 60000, &v) < 0) {
 				fprintf(stderr, "usnet-load: --timeout: expected 1..60000 ms, got '%s'\n", optarg);
@@ -434,6 +447,9 @@ int main(int argc, char **argv)
 			break;
 		case 'J':
 			o.json = true;
+			break;
+		case 'K':
+			counters = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -586,6 +602,8 @@ int main(int argc, char **argv)
 			report_dns(&o, st, load_quit != 0);
 		fflush(stdout);
 	}
+	if (counters)
+		usn_stack_print_counters(s, stderr, 0);
 	free(st);
 	usn_stack_destroy(s);
 	return rc < 0 || load_quit ? 1 : 0;

@@ -32,6 +32,11 @@ struct usn_dev_stats {
 	uint64_t tx_drop;              /* frames not sent: queue full, too big */
 	uint64_t tx_retries;           /* sends tried again: the driver's queue was full */
 	uint64_t tx_offload_off;       /* offloads given up: the kernel's queue would not take them */
+	/* Frames the kernel dropped before usnet saw them, as the kernel
+	 * counts them (read by read_stats): its receive ring was full
+	 * (AF_XDP rx ring, AF_PACKET ring) or it had no buffer (AF_XDP fill
+	 * ring empty, or a frame it could not place). */
+	uint64_t rx_drop_ring, rx_drop_kernel;
 };
 
 struct usn_dev_ops {
@@ -72,6 +77,9 @@ struct usn_dev_ops {
 	 * neighbour table: 0, -EAGAIN while the kernel resolves it (asked
 	 * now), -EHOSTUNREACH when the kernel failed to. */
 	int (*neigh_lookup)(struct usn_dev *dev, uint32_t addr, uint8_t ret_mac[6]);
+	/* Optional: refreshes the counts only the kernel keeps (rx_drop_ring,
+	 * rx_drop_kernel). Not on the fast path: when counters are read. */
+	void (*read_stats)(struct usn_dev *dev);
 	void (*destroy)(struct usn_dev *dev);
 };
 

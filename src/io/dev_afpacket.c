@@ -422,6 +422,18 @@ static void afp_destroy(struct usn_dev *d)
 	free(a);
 }
 
+/* The ring's drops since the last read (the kernel resets its count on
+ * each read, so they are added up here). */
+static void afp_read_stats(struct usn_dev *d)
+{
+	struct tpacket_stats_v3 st;
+	socklen_t len = sizeof(st);
+	memset(&st, 0, sizeof(st));
+	if (getsockopt(afp_of(d)->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) < 0)
+		return;
+	d->stats.rx_drop_ring += st.tp_drops;
+}
+
 static const struct usn_dev_ops afp_ops = {
 	.kind = "afpacket",
 	.rx_burst = afp_rx_burst,
@@ -432,6 +444,7 @@ static const struct usn_dev_ops afp_ops = {
 	.share = afp_share,
 	.own_port = afp_own_port,
 	.neigh_lookup = afp_neigh_lookup,
+	.read_stats = afp_read_stats,
 	.destroy = afp_destroy,
 };
 

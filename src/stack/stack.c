@@ -323,6 +323,8 @@ void usn_stack_print_counters(const struct usn_stack *s, void *file, int all)
 	usn_counters_print(&s->ctr, file, all);
 	/* The device's own counts (drops it made before the stack saw a frame). */
 	if (s->dev) {
+		if (s->dev->ops->read_stats)
+			s->dev->ops->read_stats(s->dev);
 		const struct usn_dev_stats *d = &s->dev->stats;
 		fprintf(file, "device %s:%s (%s):\n", s->dev->ops->kind, s->dev->name,
 			(s->dev->offloads & USN_DEV_OFF_TSO) ? "checksum and segmentation offload" : "no offload");
@@ -332,6 +334,9 @@ void usn_stack_print_counters(const struct usn_stack *s, void *file, int all)
 		} rows[] = {
 			{"DEV_RX_DROP_NOBUF", "frames lost on receive: buffer pool empty", d->rx_drop_nobuf},
 			{"DEV_RX_DROP_OVERSIZE", "frames lost on receive: larger than allowed", d->rx_drop_oversize},
+			{"DEV_RX_DROP_RING", "frames the kernel dropped: usnet's receive ring was full", d->rx_drop_ring},
+			{"DEV_RX_DROP_KERNEL", "frames the kernel dropped: no receive buffer (fill ring empty) or unplaceable",
+			 d->rx_drop_kernel},
 			{"DEV_TX_DROP", "frames not sent: refused or queue full", d->tx_drop},
 			{"DEV_TX_RETRIES", "sends tried again: the driver's queue was full", d->tx_retries},
 			{"DEV_TX_OFFLOAD_OFF", "offloads given up: the kernel's queue would not take their frames",

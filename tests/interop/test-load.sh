@@ -192,7 +192,7 @@ nsd_start() {
 
 # ---- setup ----
 
-HTTP_CASES=(load-keepalive-count load-pipeline-8 load-close load-chunked load-404-status load-refused
+HTTP_CASES=(load-keepalive-count load-pipeline-8 load-max-connecting load-close load-chunked load-404-status load-refused
 	load-timed-percentiles load-vs-wrk)
 DNS_CASES=(load-dns-count load-dns-rate load-dns-closed-port load-dns-vs-dnsperf)
 
@@ -249,6 +249,21 @@ else
 	}
 	case_run load-keepalive-count count_case load-keepalive-count 2000 -c 4
 	case_run load-pipeline-8 count_case load-pipeline-8 3000 -c 4 --pipeline 8
+
+	# 600 connections, at most 16 connecting at once: the others wait for
+	# their turn, and every one opens; --counters adds the stack's counters
+	# (one active open for each connection opened).
+	many_case() {
+		load load-max-connecting http "$URL/" -d 2 -c 600 --max-connecting 16 --counters ||
+			{ echo "exit $?: $(tail -n 2 "$USN_WORK/load-max-connecting.err")"; return 1; }
+		expect load-max-connecting "errors.total=0" || return 1
+		# nginx ends a connection after 100 requests: more open later
+		[ "$(jget load-max-connecting connections_opened)" -ge 600 ] ||
+			{ echo "$(jget load-max-connecting connections_opened) connections opened, want 600 or more"; return 1; }
+		grep -Eq "^ +$(jget load-max-connecting connections_opened) TCP_ACTIVE_OPENS " "$USN_WORK/load-max-connecting.err" ||
+			{ echo "no TCP_ACTIVE_OPENS 600 in --counters: $(grep ACTIVE_OPENS "$USN_WORK/load-max-connecting.err")"; return 1; }
+	}
+	case_run load-max-connecting many_case
 
 	close_case() {
 		local tw
