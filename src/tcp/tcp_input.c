@@ -70,16 +70,17 @@ static void challenge_ack(struct usn_tcp_conn *c)
 	usn_tcp_send_ack(c);
 }
 
-/* What a segment leaves to send (an ACK, data the ACK let out) goes after
- * the user of the connection has seen the wake-up the segment made: at
- * the start of the stack's next pass, which comes at once (the stack's
- * timeout is 0 while output waits). So the ACK of a connection's opening
- * carries the request the user then writes, the ACK of a response and of
- * the peer's FIN carry the user's next request or FIN, and the window a
- * read opens goes with it. Connections no user holds send now.
- * DEVIATION(RFC 9293 §3.10.7.4 "send an acknowledgment"; RFC 1122
- * §4.2.3.2): the ACK waits one pass of the application, microseconds,
- * where the RFCs let it wait up to 500 ms. */
+/* The ACK of two segments waits for the user's turn: of the SYN-ACK
+ * (the connection opened: the user's first data, a request, goes with it)
+ * and of the peer's FIN (the user closes then: the FIN goes with it). It
+ * goes at the start of the stack's next pass, which comes at once (the
+ * stack's timeout is 0 while output waits). Connections no user holds send
+ * now. Other ACKs do not wait: a receiver's ACKs held for a pass delayed
+ * the sender's clock by one batch of the receiver's work (usnet-load
+ * fetching 64 KB from usnet-httpd: 7.0k -> 3.6k req/s).
+ * DEVIATION(RFC 9293 §3.10.7.3, §3.10.7.4 "send an acknowledgment";
+ * RFC 1122 §4.2.3.2): these two ACKs wait one pass of the application,
+ * microseconds, where the RFCs let an ACK wait up to 500 ms. */
 static void output_after_input(struct usn_tcp_conn *c)
 {
 	if (c->sd >= 0)
@@ -992,8 +993,10 @@ static void established_input(struct usn_tcp_conn *c, struct seg *s)
 	}
 
 	/* Eighth, the FIN bit. */
+	bool fin_now = false;
 	if (fin && fin_in_order && !(c->flags & USN_TCPF_FIN_RCVD) &&
 	    c->state != USN_TCP_SYN_RECEIVED) {
+		fin_now = true;
 		c->rcv_nxt++;
 		c->flags |= USN_TCPF_FIN_RCVD | USN_TCPF_ACK_NOW;
 		switch (c->state) {
@@ -1022,7 +1025,10 @@ static void established_input(struct usn_tcp_conn *c, struct seg *s)
 	} else if (fin && !fin_in_order) {
 		c->flags |= USN_TCPF_ACK_NOW; /* out of order: ask again */
 	}
-	output_after_input(c);
+	if (fin_now)
+		output_after_input(c); /* the ACK of the FIN carries the user's close */
+	else
+		usn_tcp_output(c);
 }
 
 /* ---- entry ---- */
