@@ -478,6 +478,8 @@ bool usn_rtxq_is_lost(const struct usn_rtxq *q, usn_seq_t seq, uint32_t mss, uin
 	uint64_t bytes = 0, limit;
 	uint32_t i, segs = 0;
 
+	if (q->sacked_bytes == 0)
+		return false; /* nothing SACKed above anything */
 	if (dupthresh == 0)
 		dupthresh = 1;
 	limit = lost_byte_limit(mss, dupthresh);
@@ -509,6 +511,8 @@ uint32_t usn_rtxq_mark_lost_6675(struct usn_rtxq *q, uint32_t mss, uint32_t dupt
 	uint64_t bytes = 0, limit;
 	uint32_t i, segs = 0, newly = 0;
 
+	if (q->sacked_bytes == 0)
+		return 0; /* IsLost() is false for every record */
 	if (dupthresh == 0)
 		dupthresh = 1;
 	limit = lost_byte_limit(mss, dupthresh);
@@ -543,6 +547,19 @@ uint32_t usn_rtxq_mark_lost_rack(struct usn_rtxq *q, uint64_t rack_xmit_time, us
 	uint64_t timeout = 0;
 	uint32_t i, newly = 0;
 
+	/* Nothing SACKed, lost or sent again: every record was sent once, in
+	 * queue order, so if the oldest was not sent before RACK.xmit_ts
+	 * none was, and the scan below would find nothing. Without this
+	 * every ACK of a bulk transfer walked the whole queue (thousands of
+	 * records; with the two RFC 6675 scans, 6 % of a sender's core). */
+	if (q->count > 0 && q->sacked_bytes == 0 && q->lost_bytes == 0 && q->retrans_bytes == 0) {
+		const struct usn_rtx_rec *h = rec_at(q, 0);
+		if (!sent_after(rack_xmit_time, rack_end, h->xmit_time, h->end)) {
+			if (ret_timeout)
+				*ret_timeout = 0;
+			return 0;
+		}
+	}
 	for (i = 0; i < q->count; i++) {
 		struct usn_rtx_rec *r = rec_at(q, i);
 		uint64_t deadline;
