@@ -210,12 +210,12 @@ if want interop; then
 		# AF_PACKET backend, beside the kernel's own stack on the same
 		# interface (the TAP-only tests check TAP specifics: malformed
 		# frame classes, idle CPU, options).
-		for t in echo tcp httpd dnsd privileges doctor cores load coexist shim; do
+		for t in echo tcp httpd dnsd privileges doctor cores load coexist shim semantics; do
 			interop_run "tests/interop/test-$t.sh" afpacket
 		done
 		# And on AF_XDP (native mode on veth) when this build has it.
 		if [ -f build/src/io/usn_steer.bpf.o ]; then
-			for t in echo tcp httpd dnsd privileges doctor cores coexist shim; do
+			for t in echo tcp httpd dnsd privileges doctor cores coexist shim semantics; do
 				interop_run "tests/interop/test-$t.sh" afxdp
 			done
 		fi

@@ -65,6 +65,7 @@ struct dsock {
 	struct client *waiter;
 	uint32_t wait_seq;
 	struct dsock *hnext; /* inode hash chain; the dead list once freed */
+	struct usn_addr name; /* DS_DONE: the local address it had */
 };
 
 #define DS_LISTENER 0x01
@@ -77,6 +78,7 @@ struct dsock {
 #define DS_BOUND 0x80
 #define DS_APP_GONE 0x100 /* every holder closed the application's end */
 #define DS_HASHED 0x200
+#define DS_DONE 0x400     /* both directions ended, the application may still hold its end */
 
 struct daemon {
 	struct usn_stack *s;
@@ -90,6 +92,9 @@ struct daemon {
 	struct dsock **hash;
 	uint32_t hmask, nsocks;
 	struct dsock *dead; /* freed after the batch of events that may name them */
+	struct dsock **done; /* DS_DONE sockets, checked once a second for their end's release */
+	uint32_t ndone, done_cap;
+	time_t done_checked;
 	uint32_t serial;
 	uint8_t *scratch;
 	uint64_t bad_msgs; /* for the rate-limited log */
@@ -322,6 +327,91 @@ static bool flush_pend(struct daemon *d, struct dsock *ds)
 
 static void update_events(struct daemon *d, struct dsock *ds);
 
+/* Both directions of ds ended while the application may still hold its
+ * end: the connection closes (as the kernel's would be, past its FINs),
+ * and the record stays findable (getsockname, SO_ERROR) until the end is
+ * released, which only /proc/net/unix shows (its inode leaves the list). */
+static void done_later(struct daemon *d, struct dsock *ds)
+{
+	if (ds->flags & DS_DONE)
+		return;
+	if (d->ndone == d->done_cap) {
+		uint32_t n = d->done_cap ? d->done_cap * 2 : 64;
+		struct dsock **p = realloc(d->done, n * sizeof(*p));
+		if (!p) {
+			app_closed(d, ds, false);
+			return;
+		}
+		d->done = p;
+		d->done_cap = n;
+	}
+	ds->flags |= DS_DONE;
+	epoll_ctl(d->ep, EPOLL_CTL_DEL, ds->dfd, NULL);
+	ds->ev = 0;
+	if (ds->sd >= 0) {
+		usn_getsockname(d->s, ds->sd, &ds->name);
+		usn_socket_set_udata(d->s, ds->sd, NULL);
+		usn_close(d->s, ds->sd);
+		ds->sd = -1;
+	}
+	d->done[d->ndone++] = ds;
+}
+
+static int cmp_ino(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Frees the DS_DONE records whose application end is gone. */
+static void check_done(struct daemon *d)
+{
+	time_t now = time(NULL);
+	if (d->ndone == 0 || now == d->done_checked)
+		return;
+	d->done_checked = now;
+	FILE *f = fopen("/proc/net/unix", "re");
+	if (!f)
+		return;
+	unsigned long *inos = NULL;
+	size_t n = 0, cap = 0;
+	char line[512];
+	if (!fgets(line, sizeof(line), f)) { /* the header */
+		fclose(f);
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long ino;
+		if (sscanf(line, "%*s %*s %*s %*s %*s %*s %lu", &ino) != 1)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			unsigned long *p = realloc(inos, cap * sizeof(*p));
+			if (!p)
+				break;
+			inos = p;
+		}
+		inos[n++] = ino;
+	}
+	fclose(f);
+	if (n == 0 || !inos) {
+		free(inos);
+		return;
+	}
+	qsort(inos, n, sizeof(*inos), cmp_ino);
+	for (uint32_t i = 0; i < d->ndone;) {
+		unsigned long ino = (unsigned long)d->done[i]->ino;
+		if (bsearch(&ino, inos, n, sizeof(*inos), cmp_ino)) {
+			i++;
+			continue;
+		}
+		struct dsock *ds = d->done[i];
+		d->done[i] = d->done[--d->ndone];
+		dsock_free(d, ds);
+	}
+	free(inos);
+}
+
 /* The application wrote (or closed): to the connection. Also called with
  * revents 0 when the connection has room again. */
 static void from_app(struct daemon *d, struct dsock *ds, uint32_t revents)
@@ -347,6 +437,13 @@ static void from_app(struct daemon *d, struct dsock *ds, uint32_t revents)
 		int err = 0;
 		socklen_t el = sizeof(err);
 		getsockopt(ds->dfd, SOL_SOCKET, SO_ERROR, &err, &el);
+		if ((ds->flags & DS_APP_EOF) && (ds->flags & DS_NET_EOF) && err != ECONNRESET) {
+			/* Both directions shut (the application's
+			 * shutdown(SHUT_WR) and the peer's FIN) give EPOLLHUP
+			 * too: the application may still hold its end. */
+			done_later(d, ds);
+			return;
+		}
 		if (err == ECONNRESET || !(ds->flags & DS_CONNECTED) || (ds->flags & DS_APP_EOF)) {
 			app_closed(d, ds, err == ECONNRESET);
 			return;
@@ -407,12 +504,12 @@ static void to_app(struct daemon *d, struct dsock *ds)
 		if (n <= 0) {
 			/* FIN (0) or the connection's error: the application
 			 * reads end of file; an error stays for STATUS. */
-			if (n < 0) {
+			/* Only the writing side: with both shut the kernel
+			 * reports EPOLLHUP on the daemon's end as if the
+			 * application had closed it. */
+			if (n < 0)
 				ds->err = (int)n;
-				shutdown(ds->dfd, SHUT_RDWR);
-			} else {
-				shutdown(ds->dfd, SHUT_WR);
-			}
+			shutdown(ds->dfd, SHUT_WR);
 			ds->flags |= DS_NET_EOF;
 			break;
 		}
@@ -489,7 +586,7 @@ static void net_event(struct daemon *d, struct dsock *ds, uint32_t ev)
 			ds->err = err;
 			ds->flags |= DS_NET_EOF;
 			if (ds->dfd >= 0)
-				shutdown(ds->dfd, SHUT_RDWR);
+				shutdown(ds->dfd, SHUT_WR);
 		}
 		if (ds->waiter) {
 			struct usn_ipc_msg m = {.seq = ds->wait_seq, .op = USN_IPC_CONNECT};
@@ -586,6 +683,35 @@ static int do_request(struct daemon *d, struct client *c, struct usn_ipc_msg *m,
 	}
 	if (!ds)
 		return -ENOTSOCK;
+	if (ds->flags & DS_DONE) {
+		/* Closed both ways: what a kernel socket past its FINs says. */
+		switch (m->op) {
+		case USN_IPC_NAME:
+			if (m->arg[0])
+				return -ENOTCONN;
+			to_ipc_addr(&ds->name, &m->addr);
+			m->arg[0] = ds->family;
+			return 0;
+		case USN_IPC_GETOPT:
+			if (m->arg[0] == SOL_SOCKET && m->arg[1] == SO_ERROR && m->arg[2] >= (int)sizeof(int)) {
+				int e = -ds->err;
+				ds->err = 0;
+				memcpy(m->opt, &e, sizeof(e));
+				m->optlen = sizeof(e);
+				return 0;
+			}
+			return -ENOTCONN;
+		case USN_IPC_STATUS:
+			m->arg[0] = 0;
+			m->arg[1] = ds->err;
+			m->arg[2] = ds->err ? USN_IPC_ST_RESET : 0;
+			return 0;
+		case USN_IPC_CONNECT:
+			return -EISCONN;
+		default:
+			return -EINVAL;
+		}
+	}
 	switch (m->op) {
 	case USN_IPC_BIND: {
 		if (m->addr.family != AF_INET)
@@ -973,7 +1099,10 @@ int main(int argc, char **argv)
 
 	while (!quit) {
 		struct epoll_event ev[MAX_EVENTS];
-		int n = epoll_wait(d.ep, ev, MAX_EVENTS, usn_stack_timeout_ms(d.s));
+		int tmo = usn_stack_timeout_ms(d.s);
+		if (d.ndone > 0 && (tmo < 0 || tmo > 1000))
+			tmo = 1000;
+		int n = epoll_wait(d.ep, ev, MAX_EVENTS, tmo);
 		if (n < 0 && errno != EINTR)
 			break;
 		for (int i = 0; i < n; i++) {
@@ -1002,6 +1131,7 @@ int main(int argc, char **argv)
 				if (ds && ds->kind == K_PAIR && ds->sd == uev[i].sd)
 					net_event(&d, ds, uev[i].events);
 			}
+		check_done(&d);
 		free_dead(&d);
 	}
 	fprintf(stderr, "usnetd: stopping\n");
