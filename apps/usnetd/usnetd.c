@@ -13,7 +13,8 @@
  * (usn_ipc_check), a socket is named only by a descriptor the process
  * holds (found by its inode), and a port below the kernel's unprivileged
  * start (1024) needs CAP_NET_BIND_SERVICE in the asking process, as the
- * kernel asks (its credentials come with each message, SCM_CREDENTIALS).
+ * kernel asks (the process is the one that connected, SO_PEERCRED: the
+ * shim opens a connection per process and thread).
  */
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -912,9 +913,9 @@ static void client_input(struct daemon *d, struct client *c)
 		int out_fd = -1;
 		if (rc == 0) {
 			struct dsock *ds = fd >= 0 ? find_by_fd(d, fd) : NULL;
-			/* The asking process's pid: the one that connected
-			 * (SO_PEERCRED); see the DEVIATION in the shim about
-			 * processes sharing a connection. */
+			/* The asking process: the one that connected
+			 * (SO_PEERCRED); the shim connects again in every new
+			 * process (it compares getpid()), so that is the caller. */
 			rc = do_request(d, c, &m, ds, c->pid, &out_fd);
 		} else {
 			bad_message(d, c, why);
