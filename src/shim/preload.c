@@ -62,6 +62,13 @@
 #define INTERCEPTED(X) X(bind) X(listen) X(connect) X(accept) X(accept4) X(getsockname) X(getpeername) \
 	X(getsockopt) X(setsockopt)
 
+/* The shim's state is file-scope, unlike the stack's: it lives inside
+ * another program, whose calls (bind(), connect() ...) carry no context to
+ * hang it on, and it is the state of that one process: the libc functions
+ * it wraps (resolved once), its control connection to usnetd (one per
+ * thread, so a blocking connect waits on its own) and what HELLO said
+ * (behind a mutex). No stack runs here; the rule that a stack keeps no
+ * global state (shared/DESIGN.md) is about usnetd's side. */
 static int (*real_bind)(int, const struct sockaddr *, socklen_t);
 static int (*real_listen)(int, int);
 static int (*real_connect)(int, const struct sockaddr *, socklen_t);
